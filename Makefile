@@ -1,0 +1,47 @@
+# Two commands set everything up: `make run` and `make test`. `make help` lists the rest.
+# The first Python 3.10 that really runs (a pyenv shim may exist and still fail).
+PYTHON310 ?= $(shell for p in python3.10 /root/.pyenv/versions/3.10.*/bin/python /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+  $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv model run test test-fast validate bench lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (e.g. pyenv install 3.10.13) or run make PYTHON310=/path/to/python3.10"; exit 1; }
+	$(PYTHON310) -m venv $(VENV)
+	$(BIN)/pip install -q "pip==24.0"
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv with every pinned dependency
+
+model: venv  ## train a model if the data, config or NLU code changed
+	@$(BIN)/python scripts/model.py
+
+run: venv  ## start the bot on localhost:5005 (trains first when needed)
+	@scripts/run.sh
+
+validate: venv  ## rasa data validate, strict
+	$(BIN)/rasa data validate --fail-on-warnings
+
+test: venv  ## all tests: unit, data validation, stories, evaluation on dev.jsonl
+	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/python -m pytest -q
+
+test-fast: venv  ## unit tests only (no training)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: venv  ## training time, memory, latency and recall vs Rasa's default pipeline
+	$(BIN)/python scripts/bench.py
+
+lock: venv  ## re-pin requirements.lock from the venv
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Pinned by `pip freeze` from a venv with rasa 3.6.21 on Python 3.10. Regenerate with `make lock`.' > requirements.lock
+
+clean:  ## remove trained models and test results
+	rm -rf models results .pytest_cache

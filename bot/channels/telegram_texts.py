@@ -1,0 +1,80 @@
+"""Vietnamese texts and command table of the Telegram channel.
+
+The child is "bạn", the bot is "mình". Every text the channel sends on its own (without
+Rasa) names 111, because a child may be disclosing something in a form the bot cannot read.
+"""
+
+from __future__ import annotations
+
+HOTLINE_LINE = "Gọi 111 (miễn phí, 24/7) nếu bạn cần người giúp ngay."
+
+# Sent when Rasa cannot be reached or fails while handling a message.
+FALLBACK_111 = (
+    "Xin lỗi bạn, mình đang gặp trục trặc nên chưa trả lời được.\n"
+    "Nếu bạn cần giúp ngay, hãy gọi 111: Tổng đài quốc gia bảo vệ trẻ em, miễn phí, 24/7.\n"
+    "Nếu tính mạng đang gặp nguy hiểm, gọi 115 (cấp cứu) hoặc 113 (công an)."
+)
+
+# Photos, videos, documents, animations, video notes: never downloaded, never stored.
+MEDIA_PRIVACY = (
+    "Mình không mở và không lưu ảnh, video hay tệp bạn gửi, nên mình chưa xem được nội dung này. "
+    "Bạn nhắn bằng chữ cho mình nhé.\n\n"
+    "Một điều quan trọng: đừng gửi ảnh hay video riêng tư, nhạy cảm của bạn cho bất kỳ ai, "
+    "kể cả người bạn tin.\n"
+    "Nếu ảnh hoặc video như vậy của bạn đã bị chia sẻ hay ai đó dọa tung ra, đó không phải lỗi của bạn. "
+    "Hãy gọi 111 (miễn phí, 24/7), và dùng công cụ \"Take It Down\" của NCMEC "
+    "(takeitdown.ncmec.org) để yêu cầu gỡ ảnh của người dưới 18 tuổi."
+)
+
+STICKER = (
+    "Cảm ơn bạn đã gửi sticker! Mình chỉ đọc được tin nhắn chữ thôi. "
+    "Bạn muốn kể hay hỏi gì thì cứ nhắn cho mình nhé, có dấu hay không dấu đều được.\n" + HOTLINE_LINE
+)
+
+VOICE = (
+    "Mình chưa nghe được tin nhắn thoại. Bạn gõ chữ cho mình nhé, không dấu cũng được.\n"
+    "Nếu bạn đang gặp nguy hiểm hoặc muốn nói chuyện với người thật ngay, "
+    "hãy gọi 111 (miễn phí, 24/7)."
+)
+
+LOCATION = (
+    "Mình không cần và không lưu vị trí của bạn. Đừng gửi vị trí cho người lạ trên mạng nhé.\n"
+    "Nếu bạn đang gặp nguy hiểm, hãy gọi 113 (công an) hoặc 111 (miễn phí, 24/7)."
+)
+
+CONTACT = (
+    "Mình không lưu số điện thoại hay danh bạ bạn gửi. "
+    "Đừng chia sẻ số điện thoại của bạn hay của người khác với người lạ trên mạng nhé.\n"
+    "Muốn nói chuyện với người thật, bạn gọi 111 (miễn phí, 24/7)."
+)
+
+OTHER = "Mình chỉ đọc được tin nhắn chữ thôi. Bạn nhắn cho mình bằng chữ nhé.\n" + HOTLINE_LINE
+
+
+def group_pointer(bot_username: str | None) -> str:
+    """The only thing the bot says in a group: go to a private chat, or call 111."""
+    where = f"t.me/{bot_username}" if bot_username else "tin nhắn riêng (bấm vào tên mình)"
+    return (
+        "Mình chỉ trò chuyện riêng để giữ kín chuyện của bạn. "
+        f"Bạn nhắn riêng cho mình ở {where} nhé.\n" + HOTLINE_LINE
+    )
+
+
+# Telegram command -> Rasa message (an intent payload). Unknown commands get `/help`.
+COMMAND_PAYLOADS: dict[str, str] = {
+    "start": "/greet",
+    "menu": "/greet",
+    "help": "/help",
+    "111": "/ask_hotline",
+    "xoadulieu": "/delete_data",
+}
+UNKNOWN_COMMAND_PAYLOAD = "/help"
+
+# Registered with setMyCommands, in the order Telegram shows them.
+BOT_COMMANDS: list[tuple[str, str]] = [
+    ("start", "Bắt đầu và xem menu"),
+    ("menu", "Xem menu"),
+    ("help", "Mình giúp được bạn những gì"),
+    ("111", "Số 111 và các số khẩn cấp"),
+    ("xoadulieu", "Xóa dữ liệu của bạn"),
+]

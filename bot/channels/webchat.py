@@ -1,0 +1,302 @@
+"""Web chat channel: Rasa's socket.io channel that also serves the chat page and the widget.
+
+Use it in ``credentials.yml`` instead of ``socketio:``::
+
+    bot.channels.webchat.WebChatInput:
+      user_message_evt: user_uttered
+      bot_message_evt: bot_uttered
+      session_persistence: true
+      socketio_path: /socket.io
+
+Routes (Rasa mounts the blueprint under ``/webhooks/<name()>``):
+
+- ``GET /webhooks/webchat/``                  the full-page chat (``web/static/index.html``)
+- ``GET /webhooks/webchat/widget.js``         the embeddable widget: one ``<script>`` tag on any site
+- ``GET /webhooks/webchat/widget.css``        its styles
+- ``GET /webhooks/webchat/socket.io.min.js``  socket.io-client from ``web/node_modules`` (``npm ci``)
+- ``GET /webhooks/webchat/embed-demo.html``   a page that shows the one-tag embed
+- ``GET /webhooks/webchat/health``            ``{"status": "ok"}``
+- socket.io itself on ``socketio_path`` (default ``/socket.io``)
+
+What it changes in Rasa's ``SocketIOInput``:
+
+- ``enter_room``/``leave_room`` are awaited when they are coroutines (python-socketio >= 5.10,
+  RasaHQ/rasa#13027), so replies reach the browser whatever python-socketio is installed.
+- A socket belongs to exactly one conversation: ``session_request`` leaves the previous one, a message
+  is only accepted for the conversation the socket joined, and a session id must be 32 hex digits, so
+  a browser cannot write into another channel's conversation (e.g. a Telegram chat id).
+- ``user_uttered`` is acknowledged once Rasa has handled the message (the bot replies are emitted
+  before the ack): the page hides its typing indicator and drops the message from its offline queue.
+  A repeated ``message_id`` (a retry after a lost ack) is acknowledged but not handled twice.
+- Messages longer than ``max_message_length`` are cut; metadata sent by the browser is ignored.
+- The output channel is named ``webchat`` and ``send_custom_json`` emits ``{"custom": ...}``.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import logging
+import re
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import rasa.core.channels.channel
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+SOCKET_IO_CLIENT = Path("node_modules") / "socket.io-client" / "dist" / "socket.io.min.js"
+DEFAULT_MAX_MESSAGE_LENGTH = 2000
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+MESSAGE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+SEEN_MESSAGE_IDS = 10_000
+# Trusted Types policy that widget.js uses to load socket.io.min.js in the one-tag embed.
+TRUSTED_TYPES_POLICY = "safekids-webchat"
+SOCKETIO_PATH_PLACEHOLDER = "__WEBCHAT_SOCKETIO_PATH__"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "require-trusted-types-for 'script'",
+        f"trusted-types {TRUSTED_TYPES_POLICY}",
+    ]
+)
+COMMON_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+PAGE_HEADERS = {
+    **COMMON_HEADERS,
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cache-Control": "no-cache",
+}
+# The widget files are loaded by other sites (the one-tag embed).
+ASSET_HEADERS = {
+    **COMMON_HEADERS,
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "Cache-Control": "public, max-age=300",
+}
+HTML = "text/html; charset=utf-8"
+JAVASCRIPT = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
+
+
+async def _maybe_await(result: Any) -> Any:
+    """python-socketio >= 5.10 made room calls coroutines; older versions return None."""
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+class WebChatOutput(SocketIOOutput):
+    """Socket.io output named after the web chat, emitting to the conversation's room."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return WebChatInput.name()
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        """Rasa's version passes the JSON as emit() arguments; send it as a message instead."""
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class WebChatInput(SocketIOInput):
+    """Socket.io channel for the web chat page and the embeddable widget (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            namespace=credentials.get("namespace"),
+            session_persistence=credentials.get("session_persistence", True),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            jwt_key=credentials.get("jwt_key"),
+            jwt_method=credentials.get("jwt_method", "HS256"),
+            metadata_key=credentials.get("metadata_key", "metadata"),
+            web_dir=credentials.get("web_dir"),
+            max_message_length=int(credentials.get("max_message_length", DEFAULT_MAX_MESSAGE_LENGTH)),
+            cors_allowed_origins=credentials.get("cors_allowed_origins"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        namespace: Optional[Text] = None,
+        session_persistence: bool = True,
+        socketio_path: Optional[Text] = "/socket.io",
+        jwt_key: Optional[Text] = None,
+        jwt_method: Optional[Text] = "HS256",
+        metadata_key: Optional[Text] = "metadata",
+        web_dir: Optional[Text] = None,
+        max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
+        cors_allowed_origins: Any = None,
+    ) -> None:
+        super().__init__(
+            user_message_evt,
+            bot_message_evt,
+            namespace,
+            session_persistence,
+            socketio_path,
+            jwt_key,
+            jwt_method,
+            metadata_key,
+        )
+        self.web_dir = Path(web_dir) if web_dir else DEFAULT_WEB_DIR
+        self.max_message_length = max_message_length
+        # [] = python-engineio does no origin check (Rasa's default): any site may embed the widget.
+        self.cors_allowed_origins = [] if cors_allowed_origins is None else cors_allowed_origins
+        self._seen: "OrderedDict[tuple, None]" = OrderedDict()
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Output for pushed messages (``trigger_intent?output_channel=latest``, counsellor replies)."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebChatOutput(self.sio, self.bot_message_evt)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _static(self, *parts: str) -> Path:
+        return self.web_dir.joinpath("static", *parts)
+
+    def _first_delivery(self, session_id: Text, message_id: Any) -> bool:
+        """False when this (conversation, message id) was already handled: a retry after a lost ack."""
+        if not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
+            return True
+        key = (session_id, message_id)
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        while len(self._seen) > SEEN_MESSAGE_IDS:
+            self._seen.popitem(last=False)
+        return True
+
+    def _widget_js(self) -> bytes:
+        text = self._static("widget.js").read_text(encoding="utf-8")
+        return text.replace(SOCKETIO_PATH_PLACEHOLDER, json.dumps(self.socketio_path or "/socket.io")[1:-1]).encode()
+
+    def _page(self, name: str) -> bytes:
+        text = self._static(name).read_text(encoding="utf-8")
+        return text.replace(SOCKETIO_PATH_PLACEHOLDER, html.escape(self.socketio_path or "/socket.io")).encode()
+
+    # --- blueprint -------------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Socket.io handlers plus the static routes of the page and the widget."""
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        bp = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+        self.sio = sio
+        client_js = self.web_dir / SOCKET_IO_CLIENT
+        if not client_js.is_file():
+            logger.warning("Web chat: %s is missing; run `npm ci` in %s (make web).", client_js, self.web_dir)
+
+        def page(name: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+            async def handler(_: Request) -> HTTPResponse:
+                return response.raw(self._page(name), content_type=HTML, headers=PAGE_HEADERS)
+
+            handler.__name__ = "page_" + re.sub(r"\W", "_", name)
+            return handler
+
+        bp.add_route(page("index.html"), "/", methods=["GET"], name="index")
+        bp.add_route(page("embed-demo.html"), "/embed-demo.html", methods=["GET"], name="embed_demo")
+
+        @bp.route("/health", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"}, headers=COMMON_HEADERS)
+
+        @bp.route("/widget.js", methods=["GET"])
+        async def widget_js(_: Request) -> HTTPResponse:
+            return response.raw(self._widget_js(), content_type=JAVASCRIPT, headers=ASSET_HEADERS)
+
+        @bp.route("/widget.css", methods=["GET"])
+        async def widget_css(_: Request) -> HTTPResponse:
+            return response.raw(self._static("widget.css").read_bytes(), content_type=CSS, headers=ASSET_HEADERS)
+
+        @bp.route("/socket.io.min.js", methods=["GET"])
+        async def socketio_client(_: Request) -> HTTPResponse:
+            if not client_js.is_file():
+                return response.text(
+                    "socket.io-client is not installed: run `npm ci` in web/ (make web)",
+                    status=503,
+                    headers=COMMON_HEADERS,
+                )
+            return response.raw(client_js.read_bytes(), content_type=JAVASCRIPT, headers=ASSET_HEADERS)
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            payload = (
+                rasa.core.channels.channel.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
+                if token
+                else None
+            )
+            return bool(payload)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if isinstance(requested, str) and SESSION_ID.match(requested) else None
+            session_id = session_id or uuid.uuid4().hex
+            if self.session_persistence:
+                for room in sio.rooms(sid, namespace=self.namespace):
+                    if room not in (sid, session_id):
+                        await _maybe_await(sio.leave_room(sid, room, namespace=self.namespace))
+                await _maybe_await(sio.enter_room(sid, session_id, namespace=self.namespace))
+                await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> Dict[Text, Any]:
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return {"ok": False, "error": "bad_message"}
+            if self.session_persistence:
+                session = await sio.get_session(sid, namespace=self.namespace)
+                sender_id = session.get("session_id")
+                if not sender_id or data.get("session_id") != sender_id:
+                    logger.warning("Web chat: message for a conversation this socket has not joined; ignored.")
+                    return {"ok": False, "error": "no_session"}
+            else:
+                sender_id = sid
+            if not self._first_delivery(sender_id, data.get("message_id")):
+                return {"ok": True, "duplicate": True}
+            message = UserMessage(
+                data["message"][: self.max_message_length],
+                WebChatOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata={},
+            )
+            await on_new_message(message)
+            return {"ok": True}
+
+        return bp

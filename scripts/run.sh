@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Starts the action server, Rasa (REST + socketio + HTTP API) and, when
+# TELEGRAM_TOKEN is set, the Telegram polling runner. Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+[ -f .env ] && set -a && . ./.env && set +a
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+mkdir -p var
+MODEL=$($BIN/python scripts/model.py)
+
+pids=()
+stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop INT TERM EXIT
+
+$BIN/rasa run actions --actions actions --port "$ACTIONS_PORT" &
+pids+=($!)
+$BIN/rasa run --enable-api -i "$HOST" -p "$PORT" --model "$MODEL" \
+  --credentials credentials.yml --endpoints endpoints.yml --cors "${CORS_ORIGINS:-http://localhost:$PORT}" &
+pids+=($!)
+if [ -n "${TELEGRAM_TOKEN:-}" ]; then
+  RASA_URL="http://127.0.0.1:$PORT" $BIN/python -m bot.telegram &
+  pids+=($!)
+fi
+
+cat <<MSG
+
+  model          $MODEL
+  action server  http://localhost:$ACTIONS_PORT/webhook
+  Rasa           http://$HOST:$PORT   (REST: /webhooks/rest/webhook, socket.io: /socket.io, API: /model/parse)
+  Telegram       $([ -n "${TELEGRAM_TOKEN:-}" ] && echo "polling runner (python -m bot.telegram)" || echo "off (set TELEGRAM_TOKEN)")
+  Ctrl-C stops everything.
+
+MSG
+wait -n "${pids[@]}"
