@@ -25,3 +25,9 @@ class ValidateSlotMappings(ValidationAction):
             if event.get("event") == "slot" and event.get("name") == "risk_level" and event.get("value"):
                 level = max_level(level, event["value"])
         return {"risk_level": max_level(level, slot_value or "none")}
+
+    def validate_risk_category(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # The latest disclosure wins (SPEC.md); declared so the SDK does not warn on every turn.
+        return {"risk_category": slot_value}

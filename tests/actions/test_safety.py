@@ -44,7 +44,7 @@ async def test_first_disclosure_sets_its_level():
     assert await run([user("disclose_cyberbullying"), level("medium")]) == [SlotSet("risk_level", "medium")]
 
 
-async def test_category_is_left_to_the_mapping():
+async def test_category_is_the_latest_disclosure():
     events = [user("disclose_self_harm"), level("imminent"), user("disclose_scam"),
               {"event": "slot", "name": "risk_category", "value": "disclose_scam"}]
-    assert await run(events) == []
+    assert await run(events) == [SlotSet("risk_category", "disclose_scam")]
