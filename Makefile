@@ -4,9 +4,11 @@ PYTHON310 ?= $(shell for p in python3.10 /root/.pyenv/versions/3.10.*/bin/python
   $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
+# Rasa's telemetry has no server to reach here and only retries; our tests never need it.
+export RASA_TELEMETRY_ENABLED ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv model run test test-fast validate bench lock clean
+.PHONY: help venv model run telegram test test-fast validate bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -26,6 +28,9 @@ model: venv  ## train a model if the data, config or NLU code changed
 
 run: venv  ## start the bot on localhost:5005 (trains first when needed)
 	@scripts/run.sh
+
+telegram: venv  ## only the Telegram runner (Rasa already running on RASA_URL)
+	$(BIN)/python -m bot.telegram
 
 validate: venv  ## rasa data validate, strict
 	$(BIN)/rasa data validate --fail-on-warnings

@@ -9,6 +9,8 @@ repeats updates (the channel also skips update ids it has handled).
 
 Webhook mode (`TELEGRAM_WEBHOOK_URL` set): registers the webhook and the command menu, then exits.
 
+At start the runner waits (up to `--wait-for-rasa`, 300 s) for Rasa's Telegram route, so
+messages sent while Rasa loads its model are answered by the bot, not by the fallback.
 Options: `--once` handles what is pending and exits; `-v` logs update and chat ids.
 """
 
@@ -19,7 +21,7 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 import httpx
 from telegram import Bot, Update
@@ -33,7 +35,7 @@ from bot.channels.telegram_client import (
     make_bot,
     retry_after_seconds,
 )
-from bot.channels.telegram_settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
+from bot.channels.telegram_settings import HEALTH_PATH, SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
 from bot.channels.telegram_state import TelegramState
 from bot.channels.telegram_updates import Kind, chat_type_of, classify
 
@@ -69,11 +71,12 @@ class PollingRunner:
 
     async def close(self) -> None:
         await self.http.aclose()
-        await self.sender.bot.shutdown()
+        await self.sender.aclose()
 
     # --- setup ------------------------------------------------------------------------
     async def setup_polling(self) -> None:
         """A webhook and getUpdates exclude each other: drop the webhook (keeping its updates)."""
+        await self.sender.call(self.sender.bot.initialize)  # getMe: checks the token early
         await self.sender.delete_webhook()
         await self.sender.register_commands()
         self._ready = True
@@ -81,9 +84,48 @@ class PollingRunner:
 
     async def setup_webhook(self) -> None:
         assert self.settings.webhook_url
+        await self.sender.call(self.sender.bot.initialize)
         await self.sender.set_webhook(self.settings.webhook_url, self.settings.webhook_secret)
         await self.sender.register_commands()
         logger.info("Webhook registered: Telegram now calls %s", self.settings.webhook_url)
+
+    async def wait_for_rasa(self, timeout: float, stop: asyncio.Event | None = None) -> bool:
+        """Wait until Rasa's Telegram route is up, so a starting Rasa does not trigger fallbacks.
+
+        Telegram keeps updates meanwhile. Returns False (and polling starts anyway, with the
+        111 fallback) on timeout or when Rasa is up without a usable Telegram channel.
+        """
+        stop = stop or asyncio.Event()
+        health = self.settings.rasa_url + HEALTH_PATH
+        deadline = asyncio.get_running_loop().time() + timeout
+        logged = False
+        while not stop.is_set():
+            try:
+                reply = await self.http.get(health, timeout=5)
+                if reply.status_code == 404:
+                    logger.error(
+                        "Rasa has no Telegram route: add bot.channels.telegram.TelegramInput to credentials.yml"
+                    )
+                    return False
+                status = reply.json().get("status") if reply.status_code == 200 else None
+                if status == "ok":
+                    return True
+                if status == "disabled":
+                    logger.error("Rasa's Telegram channel is disabled: start Rasa with TELEGRAM_TOKEN set")
+                    return False
+            except (httpx.HTTPError, ValueError):
+                pass
+            if asyncio.get_running_loop().time() >= deadline:
+                logger.warning(
+                    "Rasa not reachable at %s: polling anyway, chats get the 111 message",
+                    self.settings.rasa_url,
+                )
+                return False
+            if not logged:
+                logger.info("Waiting for Rasa at %s ...", self.settings.rasa_url)
+                logged = True
+            await self._pause(stop, 1.0)
+        return False
 
     # --- one update ---------------------------------------------------------------------
     async def forward(self, update: Update) -> int | None:
@@ -122,7 +164,15 @@ class PollingRunner:
             logger.error("Rasa rejected update %s as unreadable: skipped", update.update_id)
             return
         if status == 403:
-            logger.error("Rasa rejected the secret token: TELEGRAM_WEBHOOK_SECRET differs between Rasa and the runner")
+            logger.error(
+                "Rasa rejected the secret token: TELEGRAM_WEBHOOK_SECRET differs between Rasa and the runner"
+            )
+        elif status == 503:
+            logger.error("Rasa's Telegram channel is disabled: start Rasa with TELEGRAM_TOKEN set")
+        elif status == 404:
+            logger.error(
+                "Rasa has no Telegram route: add bot.channels.telegram.TelegramInput to credentials.yml"
+            )
         elif status is not None:
             logger.error("Rasa answered %s for update %s", status, update.update_id)
         await self.fallback(update)
@@ -142,7 +192,9 @@ class PollingRunner:
         for update in updates:
             chat = update.effective_chat
             by_chat.setdefault(chat.id if chat else ("update", update.update_id), []).append(update)
-        results = await asyncio.gather(*(self._handle_chat(chat) for chat in by_chat.values()), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._handle_chat(chat) for chat in by_chat.values()), return_exceptions=True
+        )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -162,9 +214,13 @@ class PollingRunner:
         await self.handle_batch(list(updates))
         return len(updates)
 
-    async def run(self, stop: asyncio.Event | None = None, *, once: bool = False) -> int:
+    async def run(
+        self, stop: asyncio.Event | None = None, *, once: bool = False, wait_for_rasa: float = 0
+    ) -> int:
         """Poll until `stop` is set (or once). Returns a process exit code."""
         stop = stop or asyncio.Event()
+        if wait_for_rasa > 0:
+            await self.wait_for_rasa(wait_for_rasa, stop)
         backoff = 1.0
         while not stop.is_set():
             try:
@@ -208,17 +264,25 @@ class PollingRunner:
             pass
 
 
-async def amain(settings: TelegramSettings, *, once: bool = False) -> int:
+async def amain(settings: TelegramSettings, *, once: bool = False, wait_for_rasa: float = 0) -> int:
     runner = PollingRunner(settings)
     try:
         if settings.webhook_url:
-            await runner.setup_webhook()
+            try:
+                await runner.setup_webhook()
+            except TelegramError as exc:
+                logger.error("Could not register the webhook: %s", describe(exc, settings))
+                return 1
             return 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        return await runner.run(stop, once=once)
+        try:
+            return await runner.run(stop, once=once, wait_for_rasa=wait_for_rasa)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
     finally:
         await runner.close()
 
@@ -226,6 +290,13 @@ async def amain(settings: TelegramSettings, *, once: bool = False) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.telegram", description=__doc__.split("\n\n")[0])
     parser.add_argument("--once", action="store_true", help="handle pending updates once, then exit")
+    parser.add_argument(
+        "--wait-for-rasa",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help="wait this long for Rasa's Telegram route before polling (default 300; 0: don't wait)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log update and chat ids")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -242,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.enabled:
         logger.error("TELEGRAM_TOKEN is not set: nothing to run")
         return 2
-    return asyncio.run(amain(settings, once=args.once))
+    return asyncio.run(amain(settings, once=args.once, wait_for_rasa=args.wait_for_rasa))
 
 
 if __name__ == "__main__":

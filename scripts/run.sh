@@ -21,8 +21,13 @@ $BIN/rasa run --enable-api -i "$HOST" -p "$PORT" --model "$MODEL" \
   --credentials credentials.yml --endpoints endpoints.yml --cors "${CORS_ORIGINS:-http://localhost:$PORT}" &
 pids+=($!)
 if [ -n "${TELEGRAM_TOKEN:-}" ]; then
-  RASA_URL="http://127.0.0.1:$PORT" $BIN/python -m bot.telegram &
-  pids+=($!)
+  if [ -n "${TELEGRAM_WEBHOOK_URL:-}" ]; then
+    # Webhook mode: register the webhook and the command menu once; Telegram then calls Rasa directly.
+    $BIN/python -m bot.telegram || echo "warning: Telegram webhook not registered" >&2
+  else
+    RASA_URL="http://127.0.0.1:$PORT" $BIN/python -m bot.telegram &
+    pids+=($!)
+  fi
 fi
 
 cat <<MSG
@@ -30,7 +35,7 @@ cat <<MSG
   model          $MODEL
   action server  http://localhost:$ACTIONS_PORT/webhook
   Rasa           http://$HOST:$PORT   (REST: /webhooks/rest/webhook, socket.io: /socket.io, API: /model/parse)
-  Telegram       $([ -n "${TELEGRAM_TOKEN:-}" ] && echo "polling runner (python -m bot.telegram)" || echo "off (set TELEGRAM_TOKEN)")
+  Telegram       $([ -n "${TELEGRAM_TOKEN:-}" ] && { [ -n "${TELEGRAM_WEBHOOK_URL:-}" ] && echo "webhook $TELEGRAM_WEBHOOK_URL" || echo "polling runner (python -m bot.telegram)"; } || echo "off (set TELEGRAM_TOKEN)")
   Ctrl-C stops everything.
 
 MSG

@@ -26,10 +26,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Update
@@ -50,11 +52,10 @@ def sender_id_for(chat_id: int) -> str:
     return f"{SENDER_PREFIX}{chat_id}"
 
 
-def chat_id_for(recipient_id: Text) -> int:
+def chat_id_for(recipient_id: str) -> int:
     """Telegram chat id of a Rasa conversation id (`tg:<chat id>`)."""
     raw = str(recipient_id)
-    if raw.startswith(SENDER_PREFIX):
-        raw = raw[len(SENDER_PREFIX) :]
+    raw = raw.removeprefix(SENDER_PREFIX)
     try:
         return int(raw)
     except ValueError:
@@ -65,38 +66,42 @@ class TelegramOutput(OutputChannel):
     """Sends Rasa's bot messages to a Telegram chat; usable later for pushed messages."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram"
 
     def __init__(self, sender: TelegramSender, state: TelegramState) -> None:
         self.sender = sender
         self.state = state
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.sender.send_text(chat_id_for(recipient_id), text)
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         keyboard = build_keyboard(buttons, self.state.put_payload)
         await self.sender.send_text(chat_id_for(recipient_id), text or "", keyboard)
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.sender.call(self.sender.bot.send_photo, chat_id=chat_id_for(recipient_id), photo=image)
 
-    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self.sender.send_text(chat_id_for(recipient_id), str(attachment))
 
-    async def send_elements(self, recipient_id: Text, elements: Iterable[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_elements(
+        self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any
+    ) -> None:
         for element in elements:
             text = "\n".join(str(element.get(key)) for key in ("title", "subtitle") if element.get(key))
             await self.send_text_with_buttons(recipient_id, text, element.get("buttons") or [])
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """`custom: {text, buttons}` (or nested under `telegram:`) is sent; anything else is skipped."""
         payload = json_message.get("telegram", json_message) if isinstance(json_message, dict) else {}
         if isinstance(payload, dict) and payload.get("text"):
-            await self.send_text_with_buttons(recipient_id, str(payload["text"]), payload.get("buttons") or [])
+            await self.send_text_with_buttons(
+                recipient_id, str(payload["text"]), payload.get("buttons") or []
+            )
         else:
             logger.debug("Custom payload without text not sent to Telegram")
 
@@ -105,11 +110,11 @@ class TelegramInput(InputChannel):
     """Rasa input channel for Telegram (webhook route shared with the polling runner)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
         if credentials:
             logger.warning(
                 "Telegram settings come from the environment; keys in credentials.yml are ignored: %s",
@@ -139,18 +144,24 @@ class TelegramInput(InputChannel):
             self._state = TelegramState(self.settings.state_db, self.settings.bot_id)
         return self._state
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if not self.settings.enabled:
             return None
         return TelegramOutput(self.sender, self.state)
 
     # --- HTTP -------------------------------------------------------------------------
-    def secret_ok(self, header_value: Optional[str]) -> bool:
+    def secret_ok(self, header_value: str | None) -> bool:
         expected = self.settings.webhook_secret.encode()
         return bool(expected) and hmac.compare_digest((header_value or "").encode(), expected)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram_webhook = Blueprint("telegram_webhook", __name__)
+
+        @telegram_webhook.listener("after_server_stop")
+        async def close_bot(*_: Any) -> None:
+            if self._sender is not None:
+                sender, self._sender = self._sender, None
+                await sender.aclose()
 
         @telegram_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -165,7 +176,7 @@ class TelegramInput(InputChannel):
                 return response.json({"status": "forbidden"}, status=403)
             try:
                 data = request.json
-            except Exception:  # sanic raises on malformed JSON
+            except InvalidUsage:  # malformed JSON
                 data = None
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 return response.json({"status": "bad request"}, status=400)
@@ -178,7 +189,7 @@ class TelegramInput(InputChannel):
                 status = await asyncio.shield(task)
             except UnreadableUpdate:
                 return response.json({"status": "bad request"}, status=400)
-            except Exception:
+            except Exception:  # noqa: BLE001 - nothing reached the child: let the caller retry
                 return response.json({"status": "error"}, status=500)
             return response.json({"status": status})
 
@@ -187,7 +198,7 @@ class TelegramInput(InputChannel):
     # --- one update ---------------------------------------------------------------------
     async def handle_update(
         self,
-        data: Dict[Text, Any],
+        data: dict[str, Any],
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         agent: Any = None,
     ) -> str:
@@ -199,7 +210,7 @@ class TelegramInput(InputChannel):
         """
         try:
             update = Update.de_json(data, self.sender.bot)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any parsing error means "not an update"
             raise UnreadableUpdate(type(exc).__name__) from None
         if not self.state.claim(update.update_id):
             logger.debug("Update %s already handled: skipped", update.update_id)
@@ -260,12 +271,14 @@ class TelegramInput(InputChannel):
         )
         async with self.sender.typing(chat_id):
             if agent is not None and not agent.is_ready():
-                logger.error("No Rasa model loaded: update %s answered with the 111 message", inbound.update_id)
+                logger.error(
+                    "No Rasa model loaded: update %s answered with the 111 message", inbound.update_id
+                )
                 await self.sender.send_fallback(chat_id)
                 return
             try:
                 await on_new_message(message)
-            except Exception as exc:
+            except Exception as exc:  # whatever broke, the child gets 111
                 logger.error(
                     "Rasa failed on update %s (%s): answering with the 111 message",
                     inbound.update_id,
@@ -279,7 +292,7 @@ class UnreadableUpdate(ValueError):
     """The request body is not a Telegram update."""
 
 
-def _log_task_failure(task: "asyncio.Future[Any]", settings: TelegramSettings) -> None:
+def _log_task_failure(task: asyncio.Future[Any], settings: TelegramSettings) -> None:
     if task.cancelled():
         return
     exc = task.exception()

@@ -12,7 +12,8 @@ import contextlib
 import datetime as dtm
 import logging
 import warnings
-from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import Bot, BotCommand, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction
@@ -43,12 +44,23 @@ TYPING_REFRESH_SECONDS = 4.0  # Telegram shows "typing…" for about 5 s
 _NOT_RETRIED = (BadRequest, Forbidden, InvalidToken, Conflict, ChatMigrated)
 
 
+def quiet_library_loggers() -> None:
+    """Keep children's messages and the token out of the logs, whatever the log level.
+
+    httpx logs every request URL (which holds the token) at INFO; python-telegram-bot logs
+    every API call with its parameters (message texts) and results at DEBUG.
+    """
+    for name, floor in (("httpx", logging.WARNING), ("telegram", logging.INFO)):
+        log = logging.getLogger(name)
+        if log.level < floor:  # an explicit level: a DEBUG root logger does not lower it
+            log.setLevel(floor)
+
+
 def make_bot(settings: TelegramSettings) -> Bot:
     """A plain `Bot` pointed at `settings.api_url` (Telegram, a self-hosted server or a fake)."""
     if not settings.token:
         raise ValueError("TELEGRAM_TOKEN is not set")
-    # httpx logs every request URL at INFO, and the URL holds the token.
-    logging.getLogger("httpx").setLevel(max(logging.getLogger("httpx").level, logging.WARNING))
+    quiet_library_loggers()
     request = HTTPXRequest(connection_pool_size=32, read_timeout=15.0, write_timeout=15.0, pool_timeout=5.0)
     return Bot(
         settings.token,
@@ -134,10 +146,14 @@ class TelegramSender:
         sent: list[Message] = []
         for index, chunk in enumerate(chunks):
             markup = reply_markup if index == len(chunks) - 1 else None
-            sent.append(await self.call(self.bot.send_message, chat_id=chat_id, text=chunk, reply_markup=markup))
+            sent.append(
+                await self.call(self.bot.send_message, chat_id=chat_id, text=chunk, reply_markup=markup)
+            )
         if not chunks and reply_markup is not None:
             # Buttons need some text; an empty reply with buttons still shows the buttons.
-            sent.append(await self.call(self.bot.send_message, chat_id=chat_id, text="…", reply_markup=reply_markup))
+            sent.append(
+                await self.call(self.bot.send_message, chat_id=chat_id, text="…", reply_markup=reply_markup)
+            )
         logger.debug("Sent %d message(s) to chat %s", len(sent), chat_id)
         return sent
 
@@ -176,6 +192,11 @@ class TelegramSender:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients (the sending one exists even if the Bot was never initialized)."""
+        await self.bot.shutdown()
+        await self.bot.request.shutdown()
 
     async def username(self) -> str | None:
         """The bot's @username (one getMe, cached); None if Telegram cannot be asked."""

@@ -7,7 +7,8 @@ entity parser and nothing needs escaping.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 

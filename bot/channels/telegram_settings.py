@@ -16,14 +16,15 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_STATE_DB = "var/telegram.sqlite3"
 DEFAULT_RASA_URL = "http://localhost:5005"
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
+HEALTH_PATH = "/webhooks/telegram/"  # {"status": "ok" | "disabled"}
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token.
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -54,7 +55,7 @@ class TelegramSettings:
     rasa_url: str = DEFAULT_RASA_URL
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "TelegramSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TelegramSettings:
         env = os.environ if environ is None else environ
         token = (env.get("TELEGRAM_TOKEN") or "").strip() or None
         secret = (env.get("TELEGRAM_WEBHOOK_SECRET") or "").strip()

@@ -110,5 +110,7 @@ class TelegramState:
 
     def get_payload(self, key: str) -> str | None:
         with closing(self._connect()) as conn:
-            row = conn.execute("SELECT payload FROM telegram_button_payloads WHERE key = ?", (key,)).fetchone()
+            row = conn.execute(
+                "SELECT payload FROM telegram_button_payloads WHERE key = ?", (key,)
+            ).fetchone()
         return str(row[0]) if row else None

@@ -22,7 +22,7 @@ MEDIA_PRIVACY = (
     "Một điều quan trọng: đừng gửi ảnh hay video riêng tư, nhạy cảm của bạn cho bất kỳ ai, "
     "kể cả người bạn tin.\n"
     "Nếu ảnh hoặc video như vậy của bạn đã bị chia sẻ hay ai đó dọa tung ra, đó không phải lỗi của bạn. "
-    "Hãy gọi 111 (miễn phí, 24/7), và dùng công cụ \"Take It Down\" của NCMEC "
+    'Hãy gọi 111 (miễn phí, 24/7), và dùng công cụ "Take It Down" của NCMEC '
     "(takeitdown.ncmec.org) để yêu cầu gỡ ảnh của người dưới 18 tuổi."
 )
 

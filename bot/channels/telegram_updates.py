@@ -135,12 +135,12 @@ def classify(update: Update, bot_id: int | None = None, bot_username: str | None
     if message is None:
         return Inbound(uid, Kind.IGNORE)
     chat = message.chat
-    base = dict(
-        chat_id=chat.id,
-        chat_type=chat.type,
-        message_id=message.message_id,
-        edited=update.edited_message is not None,
-    )
+    base = {
+        "chat_id": chat.id,
+        "chat_type": chat.type,
+        "message_id": message.message_id,
+        "edited": update.edited_message is not None,
+    }
 
     if chat.type != ChatType.PRIVATE:
         if message.from_user and message.from_user.is_bot:

@@ -1,0 +1,159 @@
+"""End to end with the real bot: polling runner -> `rasa run` (trained model + action server) -> fake Bot API.
+
+Slow (a trained model and two servers): `trained_model` comes from tests/conftest.py, whose
+collection hook marks this test `slow`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.channels import telegram_texts as texts
+from bot.telegram import PollingRunner
+
+try:
+    from tests.channels import fake_bot_api as tg
+    from tests.channels.telegram_harness import CHAT, ROOT, make_settings
+except ImportError:  # pytest's default import mode puts this folder on sys.path
+    import fake_bot_api as tg  # type: ignore[no-redef]
+    from telegram_harness import CHAT, ROOT, make_settings  # type: ignore[no-redef]
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_until_up(url: str, proc: asyncio.subprocess.Process, what: str, timeout: float = 300) -> Any:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if proc.returncode is not None:
+                raise RuntimeError(f"{what} exited with {proc.returncode}")
+            try:
+                reply = await client.get(url)
+                if reply.status_code == 200:
+                    return reply.json()
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(1)
+    raise RuntimeError(f"{what} did not start within {timeout}s")
+
+
+async def stop(procs: list[asyncio.subprocess.Process]) -> None:
+    for proc in procs:
+        if proc.returncode is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=30)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_real_rasa_answers_a_disclosure_with_111_through_polling(
+    trained_model: str, fake_api: tg.FakeBotAPI, tmp_path: Path
+) -> None:
+    port, actions_port = free_port(), free_port()
+    settings = make_settings(fake_api, tmp_path / "telegram.sqlite3", rasa_url=f"http://127.0.0.1:{port}")
+    (tmp_path / "credentials.yml").write_text("rest:\n\nbot.channels.telegram.TelegramInput:\n")
+    (tmp_path / "endpoints.yml").write_text(
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'tracker.db'}\n"
+        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "TELEGRAM_TOKEN": fake_api.token,
+        "TELEGRAM_API_URL": fake_api.root_url,
+        "TELEGRAM_WEBHOOK_SECRET": settings.webhook_secret,
+        "TELEGRAM_STATE_DB": str(settings.state_db),
+    }
+    env.pop("TELEGRAM_WEBHOOK_URL", None)
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        with (
+            open(tmp_path / "actions.log", "wb") as actions_log,  # noqa: ASYNC230 - before any await
+            open(tmp_path / "rasa.log", "wb") as rasa_log,  # noqa: ASYNC230
+        ):
+            actions = await asyncio.create_subprocess_exec(
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(actions_port),
+                cwd=str(ROOT),
+                env=env,
+                stdout=actions_log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            procs.append(actions)
+            rasa = await asyncio.create_subprocess_exec(
+                str(BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "--model",
+                trained_model,
+                "--credentials",
+                str(tmp_path / "credentials.yml"),
+                "--endpoints",
+                str(tmp_path / "endpoints.yml"),
+                cwd=str(ROOT),
+                env=env,
+                stdout=rasa_log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            procs.append(rasa)
+            await wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, "action server")
+            await wait_until_up(f"{settings.rasa_url}/status", rasa, "rasa")
+            health = await wait_until_up(f"{settings.rasa_url}/webhooks/telegram/", rasa, "telegram route")
+            assert health == {"status": "ok"}
+
+            fake_api.queue_update(tg.command(1, CHAT, "/start"), tg.text(2, CHAT, "e muon chet"))
+            runner = PollingRunner(settings, poll_timeout=1)
+            try:
+                assert await runner.run(once=True) == 0
+            finally:
+                await runner.close()
+
+            greeting, *disclosure = fake_api.sent_texts(CHAT)
+            assert greeting != texts.FALLBACK_111
+            assert fake_api.sent_messages(CHAT)[0].get("reply_markup")  # the menu buttons
+            assert disclosure and texts.FALLBACK_111 not in disclosure
+            assert any("111" in reply for reply in disclosure)
+
+            async with httpx.AsyncClient(timeout=60) as client:
+                tracker = (await client.get(f"{settings.rasa_url}/conversations/tg:{CHAT}/tracker")).json()
+                assert tracker["latest_input_channel"] == "telegram"
+                assert tracker["slots"]["risk_level"] == "imminent"
+
+                # Rasa pushes a message later (a counsellor's answer, a reminder) through the channel.
+                before = len(fake_api.sent_messages(CHAT))
+                pushed = await client.post(
+                    f"{settings.rasa_url}/conversations/tg:{CHAT}/trigger_intent",
+                    params={"output_channel": "latest"},
+                    json={"name": "greet"},
+                )
+                assert pushed.status_code == 200, pushed.text
+            [pushed_text] = fake_api.sent_texts(CHAT)[before:]
+            assert pushed_text and pushed_text != texts.FALLBACK_111
+    finally:
+        await stop(procs)
