@@ -14,6 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ["domain.yml", "data", "bot/nlu", "requirements.lock"]
+# The safety net reads its patterns when the server starts; they train nothing,
+# so a counsellor's edit needs a restart, not a new model.
+NOT_TRAINED = {"bot/nlu/data/safety_patterns.yml"}
 
 
 def fingerprint(config: Path) -> str:
@@ -22,7 +25,7 @@ def fingerprint(config: Path) -> str:
         path = ROOT / item
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
-            if "__pycache__" in f.parts:
+            if "__pycache__" in f.parts or str(f.relative_to(ROOT)) in NOT_TRAINED:
                 continue
             digest.update(str(f.relative_to(ROOT)).encode())
             digest.update(f.read_bytes())

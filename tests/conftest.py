@@ -83,7 +83,7 @@ def start_bot(model: str, workdir: Path, with_actions: bool = True, env: Optiona
     port, actions_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
-        "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+        "tracker_store:\n  type: bot.stores.tracker.PrivateSQLTrackerStore\n  dialect: sqlite\n"
         f"  db: {workdir / 'tracker.db'}\n"
         f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
     )

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import BIN, ROOT, say, start_bot, tracker_slots
+from tests.conftest import BIN, ROOT, http_json, say, start_bot, tracker_slots
 
 
 def _text(replies):
@@ -98,3 +98,29 @@ def test_stories(trained_model, tmp_path):
     failed = (tmp_path / "results" / "failed_test_stories.yml")
     detail = failed.read_text() if failed.exists() else out.stdout[-3000:] + out.stderr[-3000:]
     assert out.returncode == 0, detail
+
+
+def test_delete_my_data_after_a_yes(rasa_server):
+    import sqlite3
+
+    sender = _sender()
+    say(rasa_server.url, sender, "tụi nó lập nhóm chửi em suốt")
+    assert "xóa" in _text(say(rasa_server.url, sender, "xóa dữ liệu của em đi"))
+    db = rasa_server.workdir / "tracker.db"
+
+    def stored_rows():
+        with sqlite3.connect(db) as conn:
+            return conn.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[0]
+
+    assert stored_rows() > 0  # asking alone deletes nothing
+    assert "đã xóa" in _text(say(rasa_server.url, sender, "/affirm"))
+    assert stored_rows() == 0
+    events = http_json(f"{rasa_server.url}/conversations/{sender}/tracker")["events"]
+    assert not [e for e in events if e["event"] == "user"]
+
+
+def test_no_keeps_the_data(rasa_server):
+    sender = _sender()
+    say(rasa_server.url, sender, "xoa lich su chat")
+    assert "không xóa" in _text(say(rasa_server.url, sender, "/deny"))
+    assert tracker_slots(rasa_server.url, sender)["risk_level"] == "none"

@@ -54,7 +54,7 @@ class VietnameseTokenizer(Tokenizer):
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
         # The teencode table is data outside the class: hash it so edits retrain.
-        return safety.patterns_fingerprint()
+        return normalize.teencode_fingerprint()
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute) or ""
@@ -67,7 +67,8 @@ class SafetyNet(GraphComponent, IntentClassifier):
 
     Registered as an intent classifier because Rasa drops other component types
     at prediction time; it must be listed after DIETClassifier and FallbackClassifier.
-    It only ever raises the risk level, never lowers it.
+    It only ever raises the risk level, never lowers it. It trains nothing: the
+    patterns are read from bot/nlu/data/safety_patterns.yml when the server starts.
     """
 
     @staticmethod
@@ -83,10 +84,6 @@ class SafetyNet(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> "SafetyNet":
         return cls()
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        return safety.patterns_fingerprint()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -125,6 +125,13 @@ def teencode() -> Dict[str, str]:
     return table
 
 
+def teencode_fingerprint() -> str:
+    """Hash of the teencode table: the tokenizer's lemmas depend on it, so edits retrain."""
+    import hashlib
+
+    return hashlib.sha256(TEENCODE_PATH.read_bytes()).hexdigest()
+
+
 def _base(ch: str) -> str:
     return fold(ch).lower() if ch.isalpha() else ""
 

@@ -1,0 +1,1 @@
+"""Conversation stores (Rasa tracker stores) that keep our privacy rules."""
