@@ -136,11 +136,16 @@ def _base(ch: str) -> str:
     return fold(ch).lower() if ch.isalpha() else ""
 
 
+def _has_horn(ch: str) -> bool:
+    return "\u031b" in unicodedata.normalize("NFD", ch)
+
+
 def squeeze(word: str) -> str:
     """Squeeze letter repetitions: 3+ -> 1; 2 -> 1 except "oo" (xoong, boong).
 
-    Letters count as repeated when they differ only by diacritics, and the first
-    one is kept: "quáaaa" -> "quá", "sợơơ" -> "sợ", "chetttt" -> "chet".
+    In runs of 3+, letters count as repeated when they differ only by diacritics,
+    and the first one is kept: "quáaaa" -> "quá", "sợơơ" -> "sợ", "chetttt" -> "chet";
+    a pair must be identical ("ưu" in "cứu" stays).
     Digits are never squeezed ("111").
     """
     out: List[str] = []
@@ -152,8 +157,11 @@ def squeeze(word: str) -> str:
             while j < n and _base(word[j]) == base:
                 j += 1
         run = j - i
-        if run == 1 or (run == 2 and base == "o"):
+        # Two different letters of one base are Vietnamese, not a repetition: "ưu" in cứu, lưu.
+        if run == 1 or (run == 2 and (base == "o" or word[i] != word[i + 1])):
             out.append(word[i:j])
+        elif _has_horn(word[i]) and not _has_horn(word[j - 1]):
+            out.append(word[i] + word[j - 1])  # "cứuuu" -> "cứu"
         else:
             out.append(word[i])
         i = j
