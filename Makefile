@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv model run telegram test test-fast validate bench lock clean
+.PHONY: help venv model run telegram web chromium screenshots test test-fast validate bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -23,10 +23,24 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)  ## create .venv with every pinned dependency
 
+WEB_STAMP := web/node_modules/.package-lock.json
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+
+web: $(WEB_STAMP)  ## install the web chat's socket.io-client from the npm registry (lock file)
+
+chromium:  ## Debian's headless Chromium for the browser tests (never `playwright install`)
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update && apt-get install -y --no-install-recommends chromium; } \
+	  || echo "warning: /usr/bin/chromium missing: browser tests will skip"
+
+screenshots: venv web  ## retake docs/screenshots (with `make run` in another terminal)
+	$(BIN)/python tests/web/take_screenshots.py http://localhost:5005
+
 model: venv  ## train a model if the data, config or NLU code changed
 	@$(BIN)/python scripts/model.py
 
-run: venv  ## start the bot on localhost:5005 (trains first when needed)
+run: venv web  ## start the bot on localhost:5005 (trains first when needed)
 	@scripts/run.sh
 
 telegram: venv  ## only the Telegram runner (Rasa already running on RASA_URL)
@@ -35,11 +49,11 @@ telegram: venv  ## only the Telegram runner (Rasa already running on RASA_URL)
 validate: venv  ## rasa data validate, strict
 	$(BIN)/rasa data validate --fail-on-warnings
 
-test: venv  ## all tests: unit, data validation, stories, evaluation on dev.jsonl
+test: venv web chromium  ## all tests: unit, data validation, stories, evaluation on dev.jsonl
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/python -m pytest -q
 
-test-fast: venv  ## unit tests only (no training)
+test-fast: venv web chromium  ## unit tests only (no training)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: venv  ## training time, memory, latency and recall vs Rasa's default pipeline

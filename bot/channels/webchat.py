@@ -117,7 +117,9 @@ class WebChatOutput(SocketIOOutput):
     def name(cls) -> Text:
         return WebChatInput.name()
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
         """Rasa's version passes the JSON as emit() arguments; send it as a message instead."""
         await self._send_message(recipient_id, {"custom": json_message})
 
@@ -201,11 +203,15 @@ class WebChatInput(SocketIOInput):
 
     def _widget_js(self) -> bytes:
         text = self._static("widget.js").read_text(encoding="utf-8")
-        return text.replace(SOCKETIO_PATH_PLACEHOLDER, json.dumps(self.socketio_path or "/socket.io")[1:-1]).encode()
+        return text.replace(
+            SOCKETIO_PATH_PLACEHOLDER, json.dumps(self.socketio_path or "/socket.io")[1:-1]
+        ).encode()
 
     def _page(self, name: str) -> bytes:
         text = self._static(name).read_text(encoding="utf-8")
-        return text.replace(SOCKETIO_PATH_PLACEHOLDER, html.escape(self.socketio_path or "/socket.io")).encode()
+        return text.replace(
+            SOCKETIO_PATH_PLACEHOLDER, html.escape(self.socketio_path or "/socket.io")
+        ).encode()
 
     # --- blueprint -------------------------------------------------------------------------------
 
@@ -219,28 +225,33 @@ class WebChatInput(SocketIOInput):
             logger.warning("Web chat: %s is missing; run `npm ci` in %s (make web).", client_js, self.web_dir)
 
         def page(name: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
-            async def handler(_: Request) -> HTTPResponse:
+            async def handler(request: Request) -> HTTPResponse:
+                if name == "index.html" and not request.path.endswith("/"):
+                    # the page loads widget.js etc. by relative URL: it must end with a slash
+                    return response.redirect(request.path + "/", headers=COMMON_HEADERS)
                 return response.raw(self._page(name), content_type=HTML, headers=PAGE_HEADERS)
 
             handler.__name__ = "page_" + re.sub(r"\W", "_", name)
             return handler
 
-        bp.add_route(page("index.html"), "/", methods=["GET"], name="index")
-        bp.add_route(page("embed-demo.html"), "/embed-demo.html", methods=["GET"], name="embed_demo")
+        bp.add_route(page("index.html"), "/", methods=["GET", "HEAD"], name="index")
+        bp.add_route(page("embed-demo.html"), "/embed-demo.html", methods=["GET", "HEAD"], name="embed_demo")
 
-        @bp.route("/health", methods=["GET"])
+        @bp.route("/health", methods=["GET", "HEAD"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"}, headers=COMMON_HEADERS)
 
-        @bp.route("/widget.js", methods=["GET"])
+        @bp.route("/widget.js", methods=["GET", "HEAD"])
         async def widget_js(_: Request) -> HTTPResponse:
             return response.raw(self._widget_js(), content_type=JAVASCRIPT, headers=ASSET_HEADERS)
 
-        @bp.route("/widget.css", methods=["GET"])
+        @bp.route("/widget.css", methods=["GET", "HEAD"])
         async def widget_css(_: Request) -> HTTPResponse:
-            return response.raw(self._static("widget.css").read_bytes(), content_type=CSS, headers=ASSET_HEADERS)
+            return response.raw(
+                self._static("widget.css").read_bytes(), content_type=CSS, headers=ASSET_HEADERS
+            )
 
-        @bp.route("/socket.io.min.js", methods=["GET"])
+        @bp.route("/socket.io.min.js", methods=["GET", "HEAD"])
         async def socketio_client(_: Request) -> HTTPResponse:
             if not client_js.is_file():
                 return response.text(
@@ -283,7 +294,9 @@ class WebChatInput(SocketIOInput):
                 session = await sio.get_session(sid, namespace=self.namespace)
                 sender_id = session.get("session_id")
                 if not sender_id or data.get("session_id") != sender_id:
-                    logger.warning("Web chat: message for a conversation this socket has not joined; ignored.")
+                    logger.warning(
+                        "Web chat: message for a conversation this socket has not joined; ignored."
+                    )
                     return {"ok": False, "error": "no_session"}
             else:
                 sender_id = sid

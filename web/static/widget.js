@@ -46,7 +46,7 @@
     hotlineBefore: "Cần giúp ngay? ",
     hotlineCall: "Gọi 111",
     hotlineAfter: " — miễn phí, 24/7",
-    privacy: "🔒 Bạn không cần nói tên thật. Trang không dùng cookie hay công cụ theo dõi; bấm “Xóa cuộc trò chuyện” để xóa dữ liệu.",
+    privacy: "Không cần tên thật · Không cookie, không theo dõi",
     welcome: "Chào bạn! Mình là trợ lý giúp bạn an toàn trên mạng. Bạn có thể kể cho mình nghe chuyện đang làm bạn lo, hoặc hỏi mình bất cứ điều gì. Bạn không cần nói tên thật đâu.",
     suggestions: [
       { title: "Mẹo an toàn trên mạng", payload: "/ask_tip" },
@@ -492,6 +492,7 @@
       // Lost ack or dropped connection: keep the message queued. The server ignores a repeat
       // of a message it already handled, so sending again is safe.
       if (gen === connGen && socket.connected) {
+        ready = false;
         connGen += 1;
         var next = connGen;
         setTimeout(function () { if (next === connGen) sync(next); }, 1000);
@@ -500,7 +501,7 @@
       flushing = false;
       inFlight = false;
       updateTyping();
-      if (gen === connGen) flush();
+      flush();
     });
   }
 
@@ -598,6 +599,7 @@
   function setOpen(open) {
     isOpen = open;
     ui.panel.hidden = !open;
+    ui.root.classList.toggle("wc-open", open);
     ui.launcher.setAttribute("aria-expanded", open ? "true" : "false");
     if (open) {
       ensureSocket();
@@ -621,13 +623,14 @@
     appRoot = shadow;
     shadow.appendChild(el("link", { rel: "stylesheet", href: BASE + "widget.css" }));
     var root = el("div", { class: "wc-root wc-embed" });
+    ui.root = root;
     ui.launcher = el("button", {
       type: "button", class: "wc-launcher", "aria-expanded": "false", "aria-controls": "wc-panel",
       "aria-label": T.openLabel, onclick: function () { setOpen(!isOpen); }
-    }, [el("span", { "aria-hidden": "true", text: "💬 " }), T.open]);
+    }, [T.open]);
     var launcherHotline = el("a", {
       class: "wc-launcher-hotline", href: "tel:111", "aria-label": T.launcherHotlineLabel
-    }, [el("span", { "aria-hidden": "true", text: "☎ " }), T.launcherHotline]);
+    }, [T.launcherHotline]);
     ui.panel = el("div", {
       class: "wc-panel", id: "wc-panel", role: "dialog", "aria-modal": "false",
       "aria-labelledby": "wc-title", hidden: true
@@ -686,12 +689,11 @@
     if (!needsSocket) setStatus("", "");
     loadClient().then(function () {
       if (mode === "widget" && CFG.open) setOpen(true);
-      if (needsSocket || state.queue.length) ensureSocket();
+      if (needsSocket || isOpen || state.queue.length) ensureSocket();
     }, function () {
       setStatus(T.loadFailed, "warn");
       if (mode === "widget" && CFG.open) setOpen(true);
     });
-    if (mode === "widget") ui.panel.classList.add("wc-ready");
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
