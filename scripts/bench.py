@@ -68,6 +68,7 @@ def rss_mb(pid: int) -> float:
 
 
 def train(config_text: str | None, out: Path) -> tuple[Path, float]:
+    out.mkdir(parents=True, exist_ok=True)
     config = out / "config.yml"
     config.write_text(config_text if config_text else (ROOT / "config.yml").read_text())
     t0 = time.perf_counter()

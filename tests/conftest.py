@@ -87,7 +87,8 @@ def start_bot(model: str, workdir: Path, with_actions: bool = True, env: Optiona
         f"  db: {workdir / 'tracker.db'}\n"
         f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
     )
-    proc_env = {**os.environ, **(env or {})}
+    # Handoff cases go to the test's folder, never to var/ of the working tree.
+    proc_env = {"DATABASE_URL": f"sqlite:///{workdir / 'handoff.db'}", **os.environ, **(env or {})}
     server = RasaServer(f"http://127.0.0.1:{port}", None, workdir)
     if with_actions:
         log = open(workdir / "actions.log", "w")

@@ -16,7 +16,9 @@ For each update, once (handled update ids live in SQLite):
 - a pressed inline button is answered (`answerCallbackQuery`) and its payload goes to Rasa;
 - stickers, photos, voice... get a kind reply from the channel; media are never downloaded;
 - in groups the bot only answers when addressed, and only to point to a private chat and 111;
-- if Rasa fails, the child still gets the 111 message.
+- if Rasa fails, the child still gets the 111 message;
+- updates of the counsellors' group (`COUNSELLOR_CHAT_ID`) and a child's messages while a counsellor
+  has their case are handled by `telegram_handoff` (claim, reply, close, live relay).
 Rasa's replies go out as plain text (split under 4096 characters), buttons as inline keyboards.
 No message text is ever logged: update ids and chat ids only, at DEBUG.
 """
@@ -39,6 +41,7 @@ from telegram.constants import ChatType
 
 from bot.channels.telegram_client import TelegramSender, describe, make_bot
 from bot.channels.telegram_format import build_keyboard, resolve_callback_data
+from bot.channels.telegram_handoff import TelegramHandoff
 from bot.channels.telegram_settings import SECRET_HEADER, TelegramSettings
 from bot.channels.telegram_state import TelegramState
 from bot.channels.telegram_updates import Inbound, Kind, chat_type_of, classify
@@ -126,6 +129,7 @@ class TelegramInput(InputChannel):
         self.settings = settings or TelegramSettings.from_env()
         self._sender: TelegramSender | None = None
         self._state: TelegramState | None = None
+        self.handoff = TelegramHandoff()
         if self.settings.enabled:
             logger.info("Telegram channel enabled (%s)", self.settings)
         else:
@@ -183,7 +187,7 @@ class TelegramInput(InputChannel):
 
             agent = getattr(request.app.ctx, "agent", None)
             # Shielded: a caller that hangs up (timeout) must not cut a reply to a child in half.
-            task = asyncio.ensure_future(self.handle_update(data, on_new_message, agent))
+            task = asyncio.ensure_future(self.handle_update(data, on_new_message, agent, request.app))
             task.add_done_callback(lambda done: _log_task_failure(done, self.settings))
             try:
                 status = await asyncio.shield(task)
@@ -201,6 +205,7 @@ class TelegramInput(InputChannel):
         data: dict[str, Any],
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         agent: Any = None,
+        app: Any = None,
     ) -> str:
         """Handle one update exactly once; returns `ok` or `duplicate`.
 
@@ -216,15 +221,25 @@ class TelegramInput(InputChannel):
             logger.debug("Update %s already handled: skipped", update.update_id)
             return "duplicate"
         try:
-            await self._process(update, on_new_message, agent)
+            await self._process(update, on_new_message, agent, app)
         except Exception:
             self.state.release(update.update_id)
             raise
         return "ok"
 
     async def _process(
-        self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any
+        self,
+        update: Update,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        agent: Any,
+        app: Any = None,
     ) -> None:
+        if self.handoff.is_counsellor_chat(update):
+            if app is not None:
+                await self.handoff.handle_counsellor_update(update, self.sender, app)
+            elif update.callback_query is not None:
+                await self.sender.answer_callback(update.callback_query.id)
+            return
         in_group = chat_type_of(update) not in (None, ChatType.PRIVATE)
         username = await self.sender.username() if in_group else None
         inbound = classify(update, self.settings.bot_id, username)
@@ -242,8 +257,18 @@ class TelegramInput(InputChannel):
         text = inbound.text
         if inbound.kind is Kind.CALLBACK:
             text = resolve_callback_data(inbound.callback_data, self.state.get_payload)
+        if text and inbound.kind is Kind.TEXT and await self._relayed(update, text, agent):
+            return
         if text:
             await self._ask_rasa(inbound, text, on_new_message, agent)
+
+    async def _relayed(self, update: Update, text: str, agent: Any) -> bool:
+        """True when a counsellor has the child's case and the message went to them instead."""
+        try:
+            return await self.handoff.relay_from_child(update, text, self.sender, agent)
+        except Exception as exc:  # noqa: BLE001 - if the relay breaks, the bot answers as usual
+            logger.error("handoff relay failed (%s): Rasa answers", type(exc).__name__)
+            return False
 
     async def _ask_rasa(
         self,

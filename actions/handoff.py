@@ -1,0 +1,135 @@
+"""Handoff actions: thin wrappers around `bot.handoff.service` (the logic and the texts live there).
+
+- `action_create_urgent_case`: after `utter_self_harm` (imminent), at once, no consent needed.
+- `action_create_case`: after the child says yes to a counsellor (or asks for one).
+The safety reply with 111 comes first from domain.yml, so it reaches the child even if this server fails.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.handoff import notify, service, texts
+from bot.handoff.settings import HandoffSettings
+from bot.handoff.store import HandoffStore
+
+logger = logging.getLogger(__name__)
+
+_store: Optional[HandoffStore] = None
+_bot: Any = None
+DELIVER_TIMEOUT = 3.0
+
+
+def get_store() -> HandoffStore:
+    """One store per process, created on first use (never at import time)."""
+    global _store
+    if _store is None:
+        _store = HandoffStore()
+    return _store
+
+
+def user_messages(tracker: Tracker) -> List[str]:
+    """What the child wrote (button payloads such as `/affirm` left out), oldest first."""
+    return [
+        e.get("text") or ""
+        for e in tracker.events
+        if e.get("event") == "user" and e.get("text") and not str(e.get("text")).startswith("/")
+    ]
+
+
+async def _deliver_now(store: HandoffStore, settings: HandoffSettings) -> None:
+    """Send the alert right away; whatever fails stays in the outbox for Rasa's retry loop."""
+    global _bot
+    try:
+        if _bot is None:
+            _bot = notify.make_alert_bot(settings)
+        if _bot is not None:
+            await asyncio.wait_for(notify.deliver_due(store, _bot), DELIVER_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - the outbox keeps the alert
+        logger.warning("immediate alert delivery failed (%s); the outbox will retry", type(exc).__name__)
+
+
+class _CaseAction(Action, ABC):
+    """Base: opens or refreshes the child's case. Subclasses give `name()` (abstract here, so the
+    SDK never registers the base) and may override the risk level and category."""
+
+    @abstractmethod
+    def name(self) -> Text:  # pragma: no cover - abstract
+        ...
+
+    def level(self, tracker: Tracker) -> Optional[str]:
+        return tracker.get_slot("risk_level")
+
+    def category(self, tracker: Tracker) -> Optional[str]:
+        return tracker.get_slot("risk_category")
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        settings = HandoffSettings.from_env()
+        store = get_store()
+        try:
+            result = service.request_counsellor(
+                store,
+                settings,
+                tracker.sender_id,
+                tracker.get_latest_input_channel() or "unknown",
+                self.level(tracker),
+                self.category(tracker),
+                user_messages(tracker),
+            )
+        except Exception as exc:  # noqa: BLE001 - the child must still hear about 111
+            logger.error("handoff case not created: %s", type(exc).__name__)
+            dispatcher.utter_message(text=texts.STORE_DOWN)
+            return []
+        dispatcher.utter_message(text=result.reply)
+        if result.is_new and settings.alerts_enabled:
+            await _deliver_now(store, settings)
+        return []
+
+
+class ActionCreateUrgentCase(_CaseAction):
+    """Imminent risk: an `urgent` case at once, whatever the slots say."""
+
+    def name(self) -> Text:
+        return "action_create_urgent_case"
+
+    def level(self, tracker: Tracker) -> Optional[str]:
+        return "imminent"
+
+    def category(self, tracker: Tracker) -> Optional[str]:
+        return tracker.get_slot("risk_category") or "disclose_self_harm"
+
+
+class ActionCreateCase(_CaseAction):
+    """The child consented (or asked): a case with the priority of the highest risk seen."""
+
+    def name(self) -> Text:
+        return "action_create_case"
+
+
+class ActionCancelHandoff(Action):
+    """The child withdraws a request nobody has claimed yet (a claimed case stays with its counsellor)."""
+
+    def name(self) -> Text:
+        return "action_cancel_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        settings = HandoffSettings.from_env()
+        store = get_store()
+        try:
+            case = service.cancel(store, settings, tracker.sender_id)
+        except Exception as exc:  # noqa: BLE001
+            logger.error("handoff cancel failed: %s", type(exc).__name__)
+            case = None
+        dispatcher.utter_message(text=texts.CANCELLED if case is not None else texts.NOTHING_TO_CANCEL)
+        if case is not None and settings.alerts_enabled:
+            await _deliver_now(store, settings)
+        return []

@@ -1,0 +1,247 @@
+"""Counsellor HTTP API and handoff worker, as a Rasa input channel (runs inside `rasa run`).
+
+In `credentials.yml`:
+
+    bot.channels.counsellor.CounsellorInput:
+
+Routes (JSON; header `Authorization: Bearer $COUNSELLOR_API_TOKEN`, compared in constant time;
+without a configured token every route answers 503):
+
+| method and path | what |
+|---|---|
+| `GET  /webhooks/counsellor/cases?status=open` | cases (all, or one status), most urgent and longest waiting first |
+| `GET  /webhooks/counsellor/cases/<id>` | one case with its event history |
+| `POST /webhooks/counsellor/cases/<id>/claim` `{"counsellor": "Lan"}` | open -> claimed (409 if taken) |
+| `POST /webhooks/counsellor/cases/<id>/message` `{"counsellor": "Lan", "text": "..."}` | message to the child |
+| `POST /webhooks/counsellor/cases/<id>/close` `{"counsellor": "Lan"}` | -> closed; the child is told |
+
+A counsellor's message reaches the child with Rasa's own machinery: it is appended to the child's
+tracker as a bot utterance (so it is in the conversation history) and sent through the output
+channel of the child's latest input channel, exactly like `trigger_intent?output_channel=latest`
+(Telegram: pushed to the chat). REST cannot be pushed to later: REST clients read pushed messages
+from the tracker (`GET /conversations/<id>/tracker`).
+
+The channel also runs the handoff worker in Rasa's event loop: every `HANDOFF_TICK_SECONDS` (1)
+it sends what is due in the outbox (retrying failed alerts) and re-alerts cases nobody claimed
+within `HANDOFF_TIMEOUT_MIN` (overdue at twice), telling the child honestly and giving 111.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.handoff import notify, service, texts
+from bot.handoff.settings import HandoffSettings
+from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, HandoffStore
+
+logger = logging.getLogger(__name__)
+
+STATUSES = (OPEN, CLAIMED, CLOSED)
+
+
+def output_channel_for(app: Any, tracker: Any) -> Optional[OutputChannel]:
+    """The output channel of the conversation's latest input channel (None: nothing to push to)."""
+    latest = tracker.get_latest_input_channel() if tracker is not None else None
+    if not latest and str(getattr(tracker, "sender_id", "")).startswith("tg:"):
+        latest = "telegram"
+    output: Optional[OutputChannel] = None
+    for channel in getattr(app.ctx, "input_channels", None) or []:
+        if channel.name() == latest:
+            output = channel.get_output_channel() or output
+    if output is None or isinstance(output, CollectingOutputChannel):
+        return None
+    return output
+
+
+async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: Optional[dict] = None) -> bool:
+    """Append `text` to the child's conversation as a bot message and push it to the child's channel.
+
+    Returns True when it was pushed (False: only stored, e.g. REST). Raises if the child's
+    channel refuses it, so that callers can report the failure.
+    """
+    agent = app.ctx.agent
+    async with agent.lock_store.lock(sender_id):
+        tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+        tracker.update(BotUttered(text, metadata={"handoff": True, **(metadata or {})}))
+        await agent.tracker_store.save(tracker)
+    output = output_channel_for(app, tracker)
+    if output is None:
+        return False
+    await output.send_text_message(sender_id, text)
+    return True
+
+
+class CounsellorInput(InputChannel):
+    """Counsellor API routes + the handoff worker (outbox delivery, timeouts)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "counsellor"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "CounsellorInput":
+        return cls()
+
+    def __init__(self, settings: Optional[HandoffSettings] = None, store: Optional[HandoffStore] = None) -> None:
+        self.settings = settings or HandoffSettings.from_env()
+        self.store = store or HandoffStore()
+        self.tick = float(os.environ.get("HANDOFF_TICK_SECONDS") or 1.0)
+        self._bot: Any = None
+        self._worker: Optional[asyncio.Task] = None
+        logger.info("Counsellor channel: %r", self.settings)
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return None  # counsellors never talk to Rasa as users
+
+    # --- auth -------------------------------------------------------------------------
+    def authorised(self, request: Request) -> bool:
+        header = request.headers.get("Authorization") or ""
+        token = header[7:] if header[:7].lower() == "bearer " else ""
+        return hmac.compare_digest(token.encode(), self.settings.api_token.encode())
+
+    # --- worker -----------------------------------------------------------------------
+    @property
+    def bot(self) -> Any:
+        if self._bot is None:
+            self._bot = notify.make_alert_bot(self.settings)
+        return self._bot
+
+    async def run_once(self, app: Any) -> None:
+        """One pass of the worker: timeouts, then the outbox."""
+        if not self.settings.alerts_enabled:
+            return  # the child was already told that no counsellor is online, and given 111
+        for case in service.due_timeouts(self.store, self.settings):
+            logger.info("handoff case %s not claimed in time (level %s)", case.id, case.realerts)
+            if case.realerts == 1:  # once: the child is told honestly and given 111
+                with contextlib.suppress(Exception):
+                    await deliver_to_child(app, case.sender_id, texts.TIMEOUT, {"case": case.id})
+        if self.bot is not None:
+            await notify.deliver_due(self.store, self.bot)
+
+    async def _work(self, app: Any) -> None:
+        while True:
+            try:
+                await self.run_once(app)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the worker must survive a bad pass
+                logger.error("handoff worker pass failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.tick)
+
+    # --- HTTP -------------------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        api = Blueprint("counsellor_api", __name__)
+
+        @api.listener("after_server_start")
+        async def start_worker(app: Any, _: Any) -> None:
+            if self._worker is None:
+                self._worker = asyncio.ensure_future(self._work(app))
+
+        @api.listener("before_server_stop")
+        async def stop_worker(*_: Any) -> None:
+            if self._worker is not None:
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._worker
+                self._worker = None
+
+        def guard(request: Request) -> Optional[HTTPResponse]:
+            if not self.settings.api_token:
+                return response.json({"error": "counsellor API disabled: set COUNSELLOR_API_TOKEN"}, status=503)
+            if not self.authorised(request):
+                logger.warning("counsellor API call with a wrong token refused")
+                return response.json({"error": "unauthorised"}, status=401)
+            return None
+
+        def who(request: Request) -> str:
+            body = request.json if request.body else None
+            name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
+            return f"api:{name}"
+
+        @api.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings.api_token else "disabled"})
+
+        @api.route("/cases", methods=["GET"])
+        async def list_cases(request: Request) -> HTTPResponse:
+            if (refused := guard(request)) is not None:
+                return refused
+            status = request.args.get("status")
+            if status and status not in STATUSES:
+                return response.json({"error": f"status must be one of {', '.join(STATUSES)}"}, status=400)
+            return response.json({"cases": [c.to_json() for c in self.store.list(status)]})
+
+        @api.route("/cases/<case_id:int>", methods=["GET"])
+        async def read_case(request: Request, case_id: int) -> HTTPResponse:
+            if (refused := guard(request)) is not None:
+                return refused
+            try:
+                return response.json(self.store.get(case_id, with_history=True).to_json(with_history=True))
+            except CaseError as exc:
+                return response.json({"error": str(exc)}, status=404)
+
+        @api.route("/cases/<case_id:int>/claim", methods=["POST"])
+        async def claim(request: Request, case_id: int) -> HTTPResponse:
+            if (refused := guard(request)) is not None:
+                return refused
+            counsellor = who(request)
+            try:
+                case = service.claim(self.store, self.settings, case_id, counsellor)
+            except CaseError as exc:
+                return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            await self._tell_child(request.app, case.sender_id, texts.CLAIMED, case.id)
+            return response.json(case.to_json())
+
+        @api.route("/cases/<case_id:int>/message", methods=["POST"])
+        async def message(request: Request, case_id: int) -> HTTPResponse:
+            if (refused := guard(request)) is not None:
+                return refused
+            body = request.json if request.body else None
+            text = str((body or {}).get("text") or "").strip() if isinstance(body, dict) else ""
+            if not text:
+                return response.json({"error": "text is required"}, status=400)
+            counsellor = who(request)
+            try:
+                case = self.store.get(case_id)
+            except CaseError as exc:
+                return response.json({"error": str(exc)}, status=404)
+            if case.status != CLAIMED or case.counsellor != counsellor:
+                return response.json({"error": "claim the case first"}, status=409)
+            pushed = await send_counsellor_message(request.app, self.store, case, counsellor, text)
+            return response.json({"delivered": pushed, "case": case.id})
+
+        @api.route("/cases/<case_id:int>/close", methods=["POST"])
+        async def close(request: Request, case_id: int) -> HTTPResponse:
+            if (refused := guard(request)) is not None:
+                return refused
+            try:
+                case = service.close(self.store, self.settings, case_id, who(request))
+            except CaseError as exc:
+                return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            await self._tell_child(request.app, case.sender_id, texts.CLOSED, case.id)
+            return response.json(case.to_json())
+
+        return api
+
+    async def _tell_child(self, app: Any, sender_id: str, text: str, case_id: int) -> None:
+        try:
+            await deliver_to_child(app, sender_id, text, {"case": case_id})
+        except Exception as exc:  # noqa: BLE001 - the case changed anyway; the child may read it later
+            logger.warning("handoff notice for case %s not pushed: %s", case_id, type(exc).__name__)
+
+
+async def send_counsellor_message(app: Any, store: HandoffStore, case: Any, counsellor: str, text: str) -> bool:
+    """A counsellor's message to the child: history (redacted) + the child's conversation and channel."""
+    store.add_event(case.id, "counsellor_message", counsellor, text)
+    return await deliver_to_child(app, case.sender_id, texts.COUNSELLOR_PREFIX + text, {"case": case.id})

@@ -1,0 +1,182 @@
+"""The counsellors' side of the Telegram channel (handoff, docs/handoff.md).
+
+In the counsellors' group (`COUNSELLOR_CHAT_ID`), only users listed in `COUNSELLOR_IDS` may act:
+- the "Nhận ca" button of an alert claims the case (the alert is edited to show who took it);
+- a Telegram *reply* to any message of a case sends the reply to the child;
+- `/dong <id>` or the "Đóng ca" button closes the case.
+Anyone else is refused and the attempt is logged (case and user id only, never text).
+
+In a child's private chat, while their case is claimed, each message is relayed to the group as
+"[Ca #12] …" and stored in the conversation without a bot answer; an imminent disclosure still
+goes through Rasa (safety reply with 111 + urgent re-alert).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Optional
+
+from rasa.shared.core.events import UserUttered
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from bot.channels.telegram_client import TelegramSender
+from bot.handoff import notify, service, texts
+from bot.handoff.settings import HandoffSettings
+from bot.handoff.store import CLAIMED, CaseError, HandoffStore
+
+logger = logging.getLogger(__name__)
+
+CLOSE_COMMAND = re.compile(r"^/dong(?:@\w+)?\s+#?(\d+)\s*$", re.IGNORECASE)
+IMMINENT_INTENTS = {"disclose_self_harm"}
+
+
+class TelegramHandoff:
+    def __init__(self, settings: Optional[HandoffSettings] = None, store: Optional[HandoffStore] = None) -> None:
+        self.settings = settings or HandoffSettings.from_env()
+        self._store = store
+
+    @property
+    def store(self) -> HandoffStore:
+        if self._store is None:
+            self._store = HandoffStore()
+        return self._store
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.chat_id is not None
+
+    def is_counsellor_chat(self, update: Update) -> bool:
+        chat = update.effective_chat
+        return self.enabled and chat is not None and chat.id == self.settings.chat_id
+
+    # --- counsellors' group -----------------------------------------------------------
+    async def handle_counsellor_update(self, update: Update, sender: TelegramSender, app: Any) -> None:
+        query = update.callback_query
+        if query is not None:
+            await self._button(query, sender, app)
+            return
+        message = update.message
+        if message is None or not message.text or message.from_user is None or message.from_user.is_bot:
+            return
+        close = CLOSE_COMMAND.match(message.text.strip())
+        replied = message.reply_to_message
+        if not close and replied is None:
+            return  # ordinary talk between counsellors
+        user = message.from_user
+        if not self.settings.is_counsellor(user.id):
+            logger.warning("handoff: user %s is not a counsellor: refused", user.id)
+            await sender.send_text(message.chat_id, texts.NOT_ALLOWED)
+            return
+        if close:
+            await self._close(int(close.group(1)), user, sender, app, message.chat_id)
+            return
+        assert replied is not None
+        case_id = self.store.case_of_message(message.chat_id, replied.message_id)
+        if case_id is None:
+            return  # a reply to something that is no case
+        await self._answer(case_id, user, message.text, sender, app, message.chat_id)
+
+    async def _button(self, query: Any, sender: TelegramSender, app: Any) -> None:
+        data = query.data or ""
+        user = query.from_user
+        action, _, raw = data.removeprefix("handoff:").partition(":")
+        if not data.startswith("handoff:") or not raw.isdigit():
+            await sender.answer_callback(query.id)
+            return
+        case_id = int(raw)
+        if not self.settings.is_counsellor(user.id):
+            logger.warning("handoff: user %s tried to %s case %s: refused", user.id, action, case_id)
+            await self._answer_query(sender, query.id, texts.NOT_ALLOWED)
+            return
+        if action == "claim":
+            try:
+                case = service.claim(self.store, self.settings, case_id, self.label(user))
+            except CaseError as exc:
+                await self._answer_query(sender, query.id, f"Không nhận được: {exc}")
+                return
+            await self._answer_query(sender, query.id, f"Bạn đã nhận ca #{case_id}.")
+            await notify.deliver_due(self.store, sender.bot)
+            await _tell_child(app, case.sender_id, texts.CLAIMED, case.id)
+        elif action == "close":
+            await self._answer_query(sender, query.id, f"Đóng ca #{case_id}.")
+            await self._close(case_id, user, sender, app, None)
+        else:
+            await sender.answer_callback(query.id)
+
+    async def _close(self, case_id: int, user: Any, sender: TelegramSender, app: Any, chat_id: Optional[int]) -> None:
+        try:
+            case = service.close(self.store, self.settings, case_id, self.label(user))
+        except CaseError as exc:
+            if chat_id is not None:
+                await sender.send_text(chat_id, f"Không đóng được: {exc}")
+            return
+        await notify.deliver_due(self.store, sender.bot)
+        await _tell_child(app, case.sender_id, texts.CLOSED, case.id)
+
+    async def _answer(self, case_id: int, user: Any, text: str, sender: TelegramSender, app: Any, chat_id: int) -> None:
+        from bot.channels.counsellor import send_counsellor_message
+
+        who = self.label(user)
+        try:
+            case = self.store.get(case_id)
+            if case.status != CLAIMED:  # answering an open case takes it
+                case = service.claim(self.store, self.settings, case_id, who)
+                await notify.deliver_due(self.store, sender.bot)
+        except CaseError as exc:
+            await sender.send_text(chat_id, f"[Ca #{case_id}] Không gửi được: {exc}")
+            return
+        try:
+            await send_counsellor_message(app, self.store, case, who, text)
+        except Exception as exc:  # noqa: BLE001 - tell the counsellor, never lose silently
+            logger.error("handoff: message for case %s not delivered: %s", case_id, type(exc).__name__)
+            await sender.send_text(chat_id, f"[Ca #{case_id}] Chưa gửi được cho trẻ, hãy thử lại.")
+
+    @staticmethod
+    def label(user: Any) -> str:
+        return f"tg:{user.id}"
+
+    @staticmethod
+    async def _answer_query(sender: TelegramSender, query_id: str, text: str) -> None:
+        try:
+            await sender.call(sender.bot.answer_callback_query, query_id, text=text)
+        except TelegramError as exc:
+            logger.info("answerCallbackQuery failed: %s", type(exc).__name__)
+
+    # --- the child's side -------------------------------------------------------------
+    async def relay_from_child(self, update: Update, text: str, sender: TelegramSender, agent: Any) -> bool:
+        """Relay a child's message of a claimed case; True when the bot must not answer it itself."""
+        chat = update.effective_chat
+        if not self.enabled or chat is None or chat.type != ChatType.PRIVATE or text.startswith("/"):
+            return False
+        sender_id = f"tg:{chat.id}"
+        case = self.store.active_case(sender_id)
+        if case is None or case.status != CLAIMED:
+            return False
+        sent = await sender.send_text(self.settings.chat_id, texts.relay_text(case.id, text))  # type: ignore[arg-type]
+        for message in sent:
+            self.store.remember_message(case.id, message.chat_id, message.message_id)
+        self.store.add_event(case.id, "child_message", "child")
+        if agent is None:
+            return True
+        parsed = await agent.parse_message(text)
+        intent = (parsed.get("intent") or {}).get("name")
+        if intent in IMMINENT_INTENTS:
+            return False  # the safety net keeps working: Rasa answers with 111 and re-alerts as urgent
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+            tracker.update(
+                UserUttered(text, parsed.get("intent"), parsed.get("entities"), parsed, input_channel="telegram")
+            )
+            await agent.tracker_store.save(tracker)
+        return True
+
+
+async def _tell_child(app: Any, sender_id: str, text: str, case_id: int) -> None:
+    from bot.channels.counsellor import deliver_to_child
+
+    try:
+        await deliver_to_child(app, sender_id, text, {"case": case_id})
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("handoff notice for case %s not pushed: %s", case_id, type(exc).__name__)

@@ -1,0 +1,83 @@
+"""The handoff steps the actions and the channels share (store + outbox, no Rasa, no network).
+
+Each function changes the store and queues the Telegram messages that go with the change;
+`notify.deliver_due()` sends them.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from bot.handoff import notify, texts
+from bot.handoff.settings import HandoffSettings
+from bot.handoff.store import CLAIMED, OPEN, Case, HandoffStore, priority_for_level
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Requested:
+    case: Case
+    is_new: bool
+    #: What the bot tells the child (always names 111).
+    reply: str
+
+
+def request_counsellor(
+    store: HandoffStore,
+    settings: HandoffSettings,
+    sender_id: str,
+    channel: str,
+    level: Optional[str],
+    category: Optional[str],
+    messages: Iterable[str] = (),
+) -> Requested:
+    """Open (or refresh) the child's case and alert the counsellors when it is new or more urgent."""
+    priority = priority_for_level(level)
+    case, alert = store.open_case(sender_id, channel or "unknown", priority, category, messages)
+    if priority == "urgent" and case.status == CLAIMED:
+        alert = True  # the safety net keeps working during a live relay
+    if alert:
+        kind = "alert" if case.status == OPEN else "urgent"
+        notify.enqueue_alert(store, settings, case, kind)
+        logger.info("handoff case %s %s (%s)", case.id, "alerted" if case.status == OPEN else "re-alerted", case.priority)
+    if not settings.alerts_enabled:
+        reply = texts.NO_COUNSELLOR
+        if alert:
+            store.add_event(case.id, "no_counsellor", "bot")
+    elif case.status == CLAIMED:
+        reply = texts.CASE_ALREADY_CLAIMED
+    elif not alert:
+        reply = texts.CASE_ALREADY_WAITING
+    else:
+        reply = texts.CASE_CREATED_URGENT if case.priority == "urgent" else texts.CASE_CREATED
+    return Requested(case, alert, reply)
+
+
+def claim(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str) -> Case:
+    case = store.claim(case_id, who)
+    notify.enqueue_claimed(store, settings, case, who)
+    return case
+
+
+def close(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str) -> Case:
+    case = store.close(case_id, who)
+    notify.enqueue_closed(store, settings, case, who)
+    return case
+
+
+def due_timeouts(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
+    """Open cases past the timeout: re-alert them (overdue at twice it). Returns them."""
+    due = store.due_realerts(settings.timeout)
+    for case in due:
+        notify.enqueue_alert(store, settings, case, "overdue" if case.realerts >= 2 else "realert")
+    return due
+
+
+def cancel(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> Optional[Case]:
+    """The child withdraws their waiting case; the counsellors' group is told. None if none waits."""
+    case = store.cancel_waiting(sender_id)
+    if case is not None:
+        notify.enqueue_cancelled(store, settings, case)
+    return case

@@ -1,0 +1,70 @@
+"""Handoff settings, read from the environment when asked (never at import time).
+
+| variable | meaning | default |
+|---|---|---|
+| `DATABASE_URL` | SQLAlchemy URL of the case store | `sqlite:///var/handoff.db` |
+| `COUNSELLOR_CHAT_ID` | Telegram chat (the counsellors' group) that receives alerts | unset = no counsellor online |
+| `COUNSELLOR_IDS` | Telegram user ids allowed to claim, answer and close (comma separated) | empty |
+| `COUNSELLOR_API_TOKEN` | bearer token of the counsellor HTTP API | unset = API answers 503 |
+| `HANDOFF_TIMEOUT_MIN` | minutes before an unclaimed case is re-alerted (overdue at twice) | 5 |
+| `TELEGRAM_TOKEN`, `TELEGRAM_API_URL` | the bot that sends the alerts (docs/telegram.md) | |
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+def _ids(raw: str) -> frozenset[int]:
+    out = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if part.lstrip("-").isdigit():
+            out.add(int(part))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    chat_id: Optional[int] = None
+    counsellor_ids: frozenset[int] = field(default_factory=frozenset)
+    api_token: str = ""
+    timeout_min: float = 5.0
+    telegram_token: Optional[str] = None
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "HandoffSettings":
+        env = os.environ if environ is None else environ
+        chat = (env.get("COUNSELLOR_CHAT_ID") or "").strip()
+        try:
+            timeout = float(env.get("HANDOFF_TIMEOUT_MIN") or 5)
+        except ValueError:
+            timeout = 5.0
+        return cls(
+            chat_id=int(chat) if chat.lstrip("-").isdigit() else None,
+            counsellor_ids=_ids(env.get("COUNSELLOR_IDS") or ""),
+            api_token=(env.get("COUNSELLOR_API_TOKEN") or "").strip(),
+            timeout_min=timeout,
+            telegram_token=(env.get("TELEGRAM_TOKEN") or "").strip() or None,
+        )
+
+    @property
+    def alerts_enabled(self) -> bool:
+        """Counsellors can be reached: a Telegram bot and a counsellors' chat are configured."""
+        return bool(self.telegram_token and self.chat_id is not None)
+
+    @property
+    def timeout(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.timeout_min)
+
+    def is_counsellor(self, user_id: Optional[int]) -> bool:
+        return user_id is not None and user_id in self.counsellor_ids
+
+    def __repr__(self) -> str:  # never print the token
+        return (
+            f"HandoffSettings(chat_id={self.chat_id}, counsellors={len(self.counsellor_ids)}, "
+            f"api={'on' if self.api_token else 'off'}, timeout_min={self.timeout_min})"
+        )

@@ -1,0 +1,495 @@
+"""The case store: SQLAlchemy 1.4 on `DATABASE_URL` (default `sqlite:///var/handoff.db`).
+
+Lifecycle (an explicit state machine, SPEC.md names the states):
+
+    open (waiting for a counsellor) --claim--> claimed --close--> closed
+      ^                                                             |
+      +------------------- reopen (the child comes back) -----------+
+    open --cancel (by the child)--> closed
+
+Priorities: `urgent` (imminent risk), `high`, `normal`. The queue lists open cases by priority,
+then by how long they have waited. Every change is an event in `handoff_events`; alerts and
+other outgoing messages go through `handoff_outbox` and are retried until sent, once each.
+Only redacted text (bot/privacy) is ever stored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base, sessionmaker
+
+from bot.privacy.redact import redact
+
+DEFAULT_URL = "sqlite:///var/handoff.db"
+OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
+ACTIVE = (OPEN, CLAIMED)
+PRIORITIES = ["urgent", "high", "normal"]  # first = most urgent
+SUMMARY_MESSAGES = 10
+
+Base = declarative_base()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def priority_for_level(level: Optional[str]) -> str:
+    """Risk level (bot/risk.py) -> case priority."""
+    if level == "imminent":
+        return "urgent"
+    if level == "high":
+        return "high"
+    return "normal"
+
+
+class CaseRow(Base):
+    __tablename__ = "handoff_cases"
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    waiting_since = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    priority = sa.Column(sa.String(10), nullable=False)
+    priority_rank = sa.Column(sa.Integer, nullable=False, index=True)
+    risk_category = sa.Column(sa.String(60))
+    channel = sa.Column(sa.String(30), nullable=False)
+    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
+    summary = sa.Column(sa.Text, nullable=False, default="")
+    status = sa.Column(sa.String(10), nullable=False, index=True)
+    counsellor = sa.Column(sa.String(120))
+    #: 0 = first alert only, 1 = re-alerted after the timeout, 2 = overdue (twice the timeout)
+    realerts = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class EventRow(Base):
+    __tablename__ = "handoff_events"
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id = sa.Column(sa.Integer, sa.ForeignKey("handoff_cases.id"), nullable=False, index=True)
+    at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    kind = sa.Column(sa.String(30), nullable=False)
+    actor = sa.Column(sa.String(120))
+    detail = sa.Column(sa.Text)
+
+
+class OutboxRow(Base):
+    __tablename__ = "handoff_outbox"
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    #: Makes enqueueing idempotent: one row per key, so a message is sent at most once.
+    key = sa.Column(sa.String(120), nullable=False, unique=True)
+    case_id = sa.Column(sa.Integer, sa.ForeignKey("handoff_cases.id"), index=True)
+    kind = sa.Column(sa.String(30), nullable=False)
+    payload = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    next_try_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    sent_at = sa.Column(sa.DateTime, index=True)
+    result = sa.Column(sa.Text)
+    last_error = sa.Column(sa.String(200))
+    #: Where the message landed (Telegram chat and message id), to map a reply back to its case.
+    chat_id = sa.Column(sa.BigInteger)
+    message_id = sa.Column(sa.BigInteger)
+    __table_args__ = (sa.Index("ix_handoff_outbox_message", "chat_id", "message_id"),)
+
+
+@dataclass
+class Event:
+    at: dt.datetime
+    kind: str
+    actor: Optional[str]
+    detail: Optional[str]
+
+    def to_json(self) -> dict:
+        return {"at": _iso(self.at), "kind": self.kind, "actor": self.actor, "detail": self.detail}
+
+
+@dataclass
+class Case:
+    id: int
+    created_at: dt.datetime
+    waiting_since: dt.datetime
+    priority: str
+    risk_category: Optional[str]
+    channel: str
+    sender_id: str
+    summary: str
+    status: str
+    counsellor: Optional[str]
+    realerts: int = 0
+    history: List[Event] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: CaseRow) -> "Case":
+        return cls(
+            id=row.id,
+            created_at=row.created_at,
+            waiting_since=row.waiting_since,
+            priority=row.priority,
+            risk_category=row.risk_category,
+            channel=row.channel,
+            sender_id=row.sender_id,
+            summary=row.summary,
+            status=row.status,
+            counsellor=row.counsellor,
+            realerts=row.realerts,
+        )
+
+    def waiting_minutes(self, now: Optional[dt.datetime] = None) -> int:
+        return max(0, int(((now or utcnow()) - self.waiting_since).total_seconds() // 60))
+
+    def to_json(self, with_history: bool = False) -> dict:
+        data = {
+            "id": self.id,
+            "created_at": _iso(self.created_at),
+            "waiting_since": _iso(self.waiting_since),
+            "priority": self.priority,
+            "risk_category": self.risk_category,
+            "channel": self.channel,
+            "conversation_id": self.sender_id,
+            "summary": self.summary,
+            "status": self.status,
+            "counsellor": self.counsellor,
+            "overdue": self.realerts >= 2,
+        }
+        if with_history:
+            data["history"] = [e.to_json() for e in self.history]
+        return data
+
+
+@dataclass
+class OutboxItem:
+    id: int
+    key: str
+    case_id: Optional[int]
+    kind: str
+    payload: dict
+    attempts: int
+
+
+class CaseError(Exception):
+    """A lifecycle step that is not allowed (claiming a claimed case, unknown case...)."""
+
+
+def _iso(value: Optional[dt.datetime]) -> Optional[str]:
+    return value.replace(tzinfo=dt.timezone.utc).isoformat() if value else None
+
+
+def summarise(messages: Iterable[str]) -> str:
+    """Redacted summary of the last ≤ 10 messages, one per line."""
+    lines = [redact(m).replace("\n", " ").strip() for m in messages if m and m.strip()]
+    return "\n".join(f"- {line}" for line in lines[-SUMMARY_MESSAGES:])
+
+
+class HandoffStore:
+    """Cases, events and outbox in one SQL database. The engine is created on first use."""
+
+    def __init__(self, url: Optional[str] = None) -> None:
+        self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
+        self._engine: Optional[sa.engine.Engine] = None
+        self._session: Optional[sessionmaker] = None
+
+    # --- plumbing -----------------------------------------------------------------------
+    @property
+    def engine(self) -> sa.engine.Engine:
+        if self._engine is None:
+            url = sa.engine.make_url(self.url)
+            kwargs: dict[str, Any] = {"future": True}
+            if url.get_backend_name() == "sqlite":
+                if url.database and url.database != ":memory:":
+                    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                # Rasa's server and the action server both write: wait for the lock instead of failing.
+                kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            else:
+                kwargs["pool_pre_ping"] = True
+            self._engine = sa.create_engine(url, **kwargs)
+            Base.metadata.create_all(self._engine)
+            self._session = sessionmaker(self._engine, future=True, expire_on_commit=False)
+        return self._engine
+
+    def session(self):  # type: ignore[no-untyped-def]
+        self.engine
+        assert self._session is not None
+        return self._session.begin()
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def drop_all(self) -> None:
+        """Tests only: remove every handoff table."""
+        Base.metadata.drop_all(self.engine)
+
+    @staticmethod
+    def _event(session: Any, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None) -> None:
+        session.add(EventRow(case_id=case_id, kind=kind, actor=actor, detail=detail, at=utcnow()))
+
+    def _row(self, session: Any, case_id: int) -> CaseRow:
+        row = session.get(CaseRow, case_id)
+        if row is None:
+            raise CaseError(f"case {case_id} does not exist")
+        return row
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def open_case(
+        self,
+        sender_id: str,
+        channel: str,
+        priority: str,
+        risk_category: Optional[str] = None,
+        messages: Iterable[str] = (),
+    ) -> tuple[Case, bool]:
+        """The child's active case, raised to `priority` if higher; else a new (or re-opened) one.
+
+        Returns (case, is_new): `is_new` is True when counsellors must be alerted.
+        """
+        if priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}")
+        summary = summarise(messages)
+        now = utcnow()
+        with self.session() as session:
+            row = (
+                session.query(CaseRow)
+                .filter(CaseRow.sender_id == sender_id)
+                .order_by(CaseRow.id.desc())
+                .with_for_update()
+                .first()
+            )
+            if row is not None and row.status in ACTIVE:
+                raised = PRIORITIES.index(priority) < row.priority_rank
+                if raised:
+                    self._event(session, row.id, "priority", "bot", f"{row.priority} -> {priority}")
+                    row.priority, row.priority_rank = priority, PRIORITIES.index(priority)
+                if risk_category:
+                    row.risk_category = risk_category
+                if summary:
+                    row.summary = summary
+                row.updated_at = now
+                return Case.from_row(row), raised
+            if row is not None:  # closed: the child came back
+                row.status, row.counsellor, row.realerts = OPEN, None, 0
+                row.priority, row.priority_rank = priority, PRIORITIES.index(priority)
+                row.risk_category = risk_category or row.risk_category
+                row.channel = channel
+                row.summary = summary or row.summary
+                row.waiting_since = row.updated_at = now
+                self._event(session, row.id, "reopened", "child")
+                return Case.from_row(row), True
+            row = CaseRow(
+                created_at=now,
+                updated_at=now,
+                waiting_since=now,
+                priority=priority,
+                priority_rank=PRIORITIES.index(priority),
+                risk_category=risk_category,
+                channel=channel,
+                sender_id=sender_id,
+                summary=summary,
+                status=OPEN,
+                realerts=0,
+            )
+            session.add(row)
+            session.flush()
+            self._event(session, row.id, "created", "bot", priority)
+            return Case.from_row(row), True
+
+    def claim(self, case_id: int, counsellor: str) -> Case:
+        """open -> claimed, atomically: of two counsellors pressing at once, one wins."""
+        with self.session() as session:
+            done = session.execute(
+                sa.update(CaseRow)
+                .where(CaseRow.id == case_id, CaseRow.status == OPEN)
+                .values(status=CLAIMED, counsellor=counsellor, updated_at=utcnow())
+            ).rowcount
+            row = self._row(session, case_id)
+            if not done:
+                raise CaseError(f"case {case_id} is {row.status}" + (f" by {row.counsellor}" if row.counsellor else ""))
+            self._event(session, case_id, "claimed", counsellor)
+            return Case.from_row(row)
+
+    def close(self, case_id: int, actor: str, kind: str = "closed") -> Case:
+        """open/claimed -> closed (`kind` = closed by a counsellor, cancelled by the child, ...)."""
+        with self.session() as session:
+            row = self._row(session, case_id)
+            if row.status == CLOSED:
+                raise CaseError(f"case {case_id} is already closed")
+            row.status, row.updated_at = CLOSED, utcnow()
+            self._event(session, case_id, kind, actor)
+            return Case.from_row(row)
+
+    def cancel_waiting(self, sender_id: str) -> Optional[Case]:
+        """The child cancels their open (not yet claimed) case; None if there is none."""
+        case = self.active_case(sender_id)
+        if case is None or case.status != OPEN:
+            return None
+        try:
+            return self.close(case.id, "child", kind="cancelled")
+        except CaseError:
+            return None
+
+    def add_event(self, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None) -> None:
+        """Record an event; `detail` is redacted first."""
+        with self.session() as session:
+            self._row(session, case_id)
+            self._event(session, case_id, kind, actor, redact(detail) if detail else None)
+
+    # --- reading ------------------------------------------------------------------------
+    def get(self, case_id: int, with_history: bool = False) -> Case:
+        with self.session() as session:
+            case = Case.from_row(self._row(session, case_id))
+            if with_history:
+                rows = session.query(EventRow).filter(EventRow.case_id == case_id).order_by(EventRow.id)
+                case.history = [Event(r.at, r.kind, r.actor, r.detail) for r in rows]
+            return case
+
+    def active_case(self, sender_id: str) -> Optional[Case]:
+        with self.session() as session:
+            row = (
+                session.query(CaseRow)
+                .filter(CaseRow.sender_id == sender_id, CaseRow.status.in_(ACTIVE))
+                .order_by(CaseRow.id.desc())
+                .first()
+            )
+            return Case.from_row(row) if row else None
+
+    def latest_case(self, sender_id: str) -> Optional[Case]:
+        with self.session() as session:
+            row = session.query(CaseRow).filter(CaseRow.sender_id == sender_id).order_by(CaseRow.id.desc()).first()
+            return Case.from_row(row) if row else None
+
+    def queue(self) -> List[Case]:
+        """Open cases: most urgent first, then the longest waiting."""
+        return self.list(OPEN)
+
+    def list(self, status: Optional[str] = None) -> List[Case]:
+        with self.session() as session:
+            query = session.query(CaseRow)
+            if status:
+                query = query.filter(CaseRow.status == status)
+            rows = query.order_by(CaseRow.priority_rank, CaseRow.waiting_since, CaseRow.id)
+            return [Case.from_row(r) for r in rows]
+
+    # --- timeouts -----------------------------------------------------------------------
+    def due_realerts(self, timeout: dt.timedelta, now: Optional[dt.datetime] = None) -> List[Case]:
+        """Open cases past the timeout (re-alert) or twice it (overdue); each level is returned once.
+
+        The returned cases already have `realerts` raised (1 = re-alerted, 2 = overdue).
+        """
+        now = now or utcnow()
+        due: List[Case] = []
+        with self.session() as session:
+            rows = session.query(CaseRow).filter(CaseRow.status == OPEN, CaseRow.realerts < 2).with_for_update()
+            for row in rows:
+                level = min(2, int((now - row.waiting_since) / timeout)) if timeout.total_seconds() > 0 else 2
+                if level > row.realerts:
+                    row.realerts = level
+                    self._event(session, row.id, "overdue" if level == 2 else "realert", "bot")
+                    due.append(Case.from_row(row))
+        return due
+
+    # --- outbox -------------------------------------------------------------------------
+    def enqueue(self, key: str, kind: str, payload: dict, case_id: Optional[int] = None) -> bool:
+        """Add an outgoing message once; False if `key` was already enqueued."""
+        try:
+            with self.session() as session:
+                session.add(
+                    OutboxRow(key=key, case_id=case_id, kind=kind, payload=json.dumps(payload, ensure_ascii=False))
+                )
+            return True
+        except sa.exc.IntegrityError:
+            return False
+
+    def due_outbox(self, now: Optional[dt.datetime] = None, limit: int = 50) -> List[OutboxItem]:
+        now = now or utcnow()
+        with self.session() as session:
+            rows = (
+                session.query(OutboxRow)
+                .filter(OutboxRow.sent_at.is_(None), OutboxRow.next_try_at <= now)
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            )
+            return [OutboxItem(r.id, r.key, r.case_id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
+
+    def mark_sent(self, item_id: int, result: Optional[dict] = None) -> bool:
+        """Mark a message sent; False if another worker already did (it must not be sent twice)."""
+        with self.session() as session:
+            return bool(
+                session.execute(
+                    sa.update(OutboxRow)
+                    .where(OutboxRow.id == item_id, OutboxRow.sent_at.is_(None))
+                    .values(
+                        sent_at=utcnow(),
+                        result=json.dumps(result or {}),
+                        attempts=OutboxRow.attempts + 1,
+                        chat_id=(result or {}).get("chat_id"),
+                        message_id=(result or {}).get("message_id"),
+                    )
+                ).rowcount
+            )
+
+    def lease(self, item_id: int, seconds: float) -> bool:
+        """Take an item for `seconds` (pushes next_try_at); False if someone else has it or it is sent."""
+        now = utcnow()
+        with self.session() as session:
+            return bool(
+                session.execute(
+                    sa.update(OutboxRow)
+                    .where(OutboxRow.id == item_id, OutboxRow.sent_at.is_(None), OutboxRow.next_try_at <= now)
+                    .values(next_try_at=now + dt.timedelta(seconds=seconds))
+                ).rowcount
+            )
+
+    def mark_failed(self, item_id: int, error: str, retry_in: float) -> None:
+        with self.session() as session:
+            session.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(
+                    attempts=OutboxRow.attempts + 1,
+                    last_error=error[:200],
+                    next_try_at=utcnow() + dt.timedelta(seconds=retry_in),
+                )
+            )
+
+    def sent_results(self, case_id: int, kind: Optional[str] = None) -> List[dict]:
+        """Results (e.g. Telegram message ids) of the sent messages of a case."""
+        with self.session() as session:
+            query = session.query(OutboxRow).filter(OutboxRow.case_id == case_id, OutboxRow.sent_at.isnot(None))
+            if kind:
+                query = query.filter(OutboxRow.kind == kind)
+            return [json.loads(r.result or "{}") for r in query.order_by(OutboxRow.id)]
+
+    def case_of_message(self, chat_id: int, message_id: int) -> Optional[int]:
+        """The case an alert/relay message in the counsellors' chat belongs to (for Telegram replies)."""
+        with self.session() as session:
+            row = (
+                session.query(OutboxRow)
+                .filter(OutboxRow.chat_id == chat_id, OutboxRow.message_id == message_id)
+                .first()
+            )
+            return row.case_id if row else None
+
+    def remember_message(self, case_id: int, chat_id: int, message_id: int) -> None:
+        """Map a message sent outside the outbox (e.g. a relayed child message) to its case."""
+        with self.session() as session:
+            session.add(
+                OutboxRow(
+                    key=f"seen:{chat_id}:{message_id}",
+                    case_id=case_id,
+                    kind="seen",
+                    payload="{}",
+                    sent_at=utcnow(),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                )
+            )
+
+    def pending_outbox(self) -> int:
+        with self.session() as session:
+            return session.query(OutboxRow).filter(OutboxRow.sent_at.is_(None)).count()
+
+
