@@ -6,7 +6,6 @@ The safety reply with 111 comes first from domain.yml, so it reaches the child e
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
@@ -16,21 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import HandoffStore
+from bot.handoff.store import shared_store
 
 logger = logging.getLogger(__name__)
-
-_store: Optional[HandoffStore] = None
-_bot: Any = None
-DELIVER_TIMEOUT = 3.0
-
-
-def get_store() -> HandoffStore:
-    """One store per process, created on first use (never at import time)."""
-    global _store
-    if _store is None:
-        _store = HandoffStore()
-    return _store
 
 
 def user_messages(tracker: Tracker) -> List[str]:
@@ -40,18 +27,6 @@ def user_messages(tracker: Tracker) -> List[str]:
         for e in tracker.events
         if e.get("event") == "user" and e.get("text") and not str(e.get("text")).startswith("/")
     ]
-
-
-async def _deliver_now(store: HandoffStore, settings: HandoffSettings) -> None:
-    """Send the alert right away; whatever fails stays in the outbox for Rasa's retry loop."""
-    global _bot
-    try:
-        if _bot is None:
-            _bot = notify.make_alert_bot(settings)
-        if _bot is not None:
-            await asyncio.wait_for(notify.deliver_due(store, _bot), DELIVER_TIMEOUT)
-    except Exception as exc:  # noqa: BLE001 - the outbox keeps the alert
-        logger.warning("immediate alert delivery failed (%s); the outbox will retry", type(exc).__name__)
 
 
 class _CaseAction(Action, ABC):
@@ -72,7 +47,7 @@ class _CaseAction(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         settings = HandoffSettings.from_env()
-        store = get_store()
+        store = shared_store()
         try:
             result = service.request_counsellor(
                 store,
@@ -88,8 +63,8 @@ class _CaseAction(Action, ABC):
             dispatcher.utter_message(text=texts.STORE_DOWN)
             return []
         dispatcher.utter_message(text=result.reply)
-        if result.is_new and settings.alerts_enabled:
-            await _deliver_now(store, settings)
+        if result.is_new:
+            await notify.deliver_now(store, settings)
         return []
 
 
@@ -123,13 +98,30 @@ class ActionCancelHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         settings = HandoffSettings.from_env()
-        store = get_store()
+        store = shared_store()
         try:
             case = service.cancel(store, settings, tracker.sender_id)
         except Exception as exc:  # noqa: BLE001
             logger.error("handoff cancel failed: %s", type(exc).__name__)
             case = None
         dispatcher.utter_message(text=texts.CANCELLED if case is not None else texts.NOTHING_TO_CANCEL)
-        if case is not None and settings.alerts_enabled:
-            await _deliver_now(store, settings)
+        if case is not None:
+            await notify.deliver_now(store, settings)
+        return []
+
+
+class ActionRecordFeedback(Action):
+    """The child's answer to "did the counsellor help?" (asked when a case is closed): an anonymous event."""
+
+    def name(self) -> Text:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        helpful = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
+        try:
+            service.record_feedback(shared_store(), tracker.sender_id, helpful)
+        except Exception as exc:  # noqa: BLE001 - the thanks (domain.yml) follows anyway
+            logger.error("feedback not recorded: %s", type(exc).__name__)
         return []

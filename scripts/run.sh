@@ -8,6 +8,17 @@ BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
+# Rasa's HTTP API (/model/parse, /conversations/...) reads and changes every conversation: beyond
+# this machine it needs a token (callers send ?token=...). Channel webhooks stay open.
+AUTH=()
+case "$HOST" in
+  127.0.0.1|localhost|::1) ;;
+  *) if [ -z "${RASA_API_TOKEN:-}" ]; then
+       echo "refusing to bind Rasa to $HOST without RASA_API_TOKEN (see .env.example)" >&2
+       exit 2
+     fi ;;
+esac
+[ -n "${RASA_API_TOKEN:-}" ] && AUTH=(--auth-token "$RASA_API_TOKEN")
 mkdir -p var
 MODEL=$($BIN/python scripts/model.py)
 
@@ -17,7 +28,7 @@ trap stop INT TERM EXIT
 
 $BIN/rasa run actions --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
-$BIN/rasa run --enable-api -i "$HOST" -p "$PORT" --model "$MODEL" \
+$BIN/rasa run --enable-api "${AUTH[@]}" -i "$HOST" -p "$PORT" --model "$MODEL" \
   --credentials credentials.yml --endpoints endpoints.yml --cors "${CORS_ORIGINS:-http://localhost:$PORT}" &
 pids+=($!)
 if [ -n "${TELEGRAM_TOKEN:-}" ]; then

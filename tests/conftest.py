@@ -77,16 +77,21 @@ def _wait_until(check, what: str, proc: subprocess.Popen, timeout: float = 240) 
     raise RuntimeError(f"{what} did not start within {timeout}s")
 
 
-def start_bot(model: str, workdir: Path, with_actions: bool = True, env: Optional[dict] = None) -> RasaServer:
-    """Serve `model` on free ports. Without actions, the action endpoint points at a closed port."""
+def start_bot(
+    model: str, workdir: Path, with_actions: bool = True, env: Optional[dict] = None, stores: Optional[str] = None
+) -> RasaServer:
+    """Serve `model` on free ports. Without actions, the action endpoint points at a closed port.
+
+    `stores`: endpoints.yml text for the tracker (and lock) store; default a SQLite file in `workdir`.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     port, actions_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
+    stores = stores or (
         "tracker_store:\n  type: bot.stores.tracker.PrivateSQLTrackerStore\n  dialect: sqlite\n"
         f"  db: {workdir / 'tracker.db'}\n"
-        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
     )
+    endpoints.write_text(stores + f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
     # Handoff cases go to the test's folder, never to var/ of the working tree.
     proc_env = {"DATABASE_URL": f"sqlite:///{workdir / 'handoff.db'}", **os.environ, **(env or {})}
     server = RasaServer(f"http://127.0.0.1:{port}", None, workdir)

@@ -43,7 +43,7 @@ from sanic.response import HTTPResponse
 
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, HandoffStore
+from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, HandoffStore, shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,35 @@ async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: Option
     return True
 
 
+#: What the bot does in the child's conversation when a case is closed (responses in domain.yml):
+#: it tells the child, with 111, and asks one short feedback question whose buttons rules answer.
+CLOSE_ACTIONS = ("utter_case_closed", "utter_ask_feedback", "action_listen")
+
+
+async def run_in_conversation(app: Any, sender_id: str, actions: tuple[str, ...]) -> None:
+    """Run bot actions in the child's conversation, out through the child's channel.
+
+    The same as `POST /conversations/<id>/execute`: the replies come from domain.yml and land in
+    the tracker; `action_listen` last, so that the child's answer is read like any other.
+    """
+    from rasa.core.policies.policy import PolicyPrediction
+
+    agent = app.ctx.agent
+    tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+    output = output_channel_for(app, tracker) or CollectingOutputChannel()
+    async with agent.lock_store.lock(sender_id):
+        for name in actions:
+            prediction = PolicyPrediction.for_action_name(agent.domain, name)
+            await agent.processor.execute_action(sender_id, name, output, agent.nlg, prediction)
+
+
+async def tell_child_closed(app: Any, case: Any) -> None:
+    try:
+        await run_in_conversation(app, case.sender_id, CLOSE_ACTIONS)
+    except Exception as exc:  # noqa: BLE001 - the case is closed anyway; the child may read it later
+        logger.warning("close notice for case %s not pushed: %s", case.id, type(exc).__name__)
+
+
 class CounsellorInput(InputChannel):
     """Counsellor API routes + the handoff worker (outbox delivery, timeouts)."""
 
@@ -95,11 +124,15 @@ class CounsellorInput(InputChannel):
 
     def __init__(self, settings: Optional[HandoffSettings] = None, store: Optional[HandoffStore] = None) -> None:
         self.settings = settings or HandoffSettings.from_env()
-        self.store = store or HandoffStore()
+        self._store = store
         self.tick = float(os.environ.get("HANDOFF_TICK_SECONDS") or 1.0)
         self._bot: Any = None
         self._worker: Optional[asyncio.Task] = None
         logger.info("Counsellor channel: %r", self.settings)
+
+    @property
+    def store(self) -> HandoffStore:
+        return self._store or shared_store()
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return None  # counsellors never talk to Rasa as users
@@ -229,7 +262,7 @@ class CounsellorInput(InputChannel):
                 case = service.close(self.store, self.settings, case_id, who(request))
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
-            await self._tell_child(request.app, case.sender_id, texts.CLOSED, case.id)
+            await tell_child_closed(request.app, case)
             return response.json(case.to_json())
 
         return api

@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 from telegram import Update
 from telegram.constants import ChatType
 
+from bot.channels.front_door import FrontDoor
 from bot.channels.telegram_client import TelegramSender, describe, make_bot
 from bot.channels.telegram_format import build_keyboard, resolve_callback_data
 from bot.channels.telegram_handoff import TelegramHandoff
@@ -130,6 +131,7 @@ class TelegramInput(InputChannel):
         self._sender: TelegramSender | None = None
         self._state: TelegramState | None = None
         self.handoff = TelegramHandoff()
+        self.front_door = FrontDoor()
         if self.settings.enabled:
             logger.info("Telegram channel enabled (%s)", self.settings)
         else:
@@ -257,18 +259,8 @@ class TelegramInput(InputChannel):
         text = inbound.text
         if inbound.kind is Kind.CALLBACK:
             text = resolve_callback_data(inbound.callback_data, self.state.get_payload)
-        if text and inbound.kind is Kind.TEXT and await self._relayed(update, text, agent):
-            return
         if text:
             await self._ask_rasa(inbound, text, on_new_message, agent)
-
-    async def _relayed(self, update: Update, text: str, agent: Any) -> bool:
-        """True when a counsellor has the child's case and the message went to them instead."""
-        try:
-            return await self.handoff.relay_from_child(update, text, self.sender, agent)
-        except Exception as exc:  # noqa: BLE001 - if the relay breaks, the bot answers as usual
-            logger.error("handoff relay failed (%s): Rasa answers", type(exc).__name__)
-            return False
 
     async def _ask_rasa(
         self,
@@ -294,6 +286,9 @@ class TelegramInput(InputChannel):
                 }
             },
         )
+        admitted = await self.front_door.admit(message, agent)  # flood, size, live relay to a counsellor
+        if admitted is None:
+            return
         async with self.sender.typing(chat_id):
             if agent is not None and not agent.is_ready():
                 logger.error(
@@ -302,7 +297,7 @@ class TelegramInput(InputChannel):
                 await self.sender.send_fallback(chat_id)
                 return
             try:
-                await on_new_message(message)
+                await on_new_message(admitted)
             except Exception as exc:  # whatever broke, the child gets 111
                 logger.error(
                     "Rasa failed on update %s (%s): answering with the 111 message",

@@ -6,9 +6,8 @@ In the counsellors' group (`COUNSELLOR_CHAT_ID`), only users listed in `COUNSELL
 - `/dong <id>` or the "Đóng ca" button closes the case.
 Anyone else is refused and the attempt is logged (case and user id only, never text).
 
-In a child's private chat, while their case is claimed, each message is relayed to the group as
-"[Ca #12] …" and stored in the conversation without a bot answer; an imminent disclosure still
-goes through Rasa (safety reply with 111 + urgent re-alert).
+The child's side (relaying their messages while a case is claimed) is `bot/channels/relay.py`,
+shared with the web chat and REST.
 """
 from __future__ import annotations
 
@@ -16,20 +15,17 @@ import logging
 import re
 from typing import Any, Optional
 
-from rasa.shared.core.events import UserUttered
 from telegram import Update
-from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.channels.telegram_client import TelegramSender
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, CaseError, HandoffStore
+from bot.handoff.store import CLAIMED, CaseError, HandoffStore, shared_store
 
 logger = logging.getLogger(__name__)
 
 CLOSE_COMMAND = re.compile(r"^/dong(?:@\w+)?\s+#?(\d+)\s*$", re.IGNORECASE)
-IMMINENT_INTENTS = {"disclose_self_harm"}
 
 
 class TelegramHandoff:
@@ -39,9 +35,7 @@ class TelegramHandoff:
 
     @property
     def store(self) -> HandoffStore:
-        if self._store is None:
-            self._store = HandoffStore()
-        return self._store
+        return self._store or shared_store()
 
     @property
     def enabled(self) -> bool:
@@ -113,7 +107,9 @@ class TelegramHandoff:
                 await sender.send_text(chat_id, f"Không đóng được: {exc}")
             return
         await notify.deliver_due(self.store, sender.bot)
-        await _tell_child(app, case.sender_id, texts.CLOSED, case.id)
+        from bot.channels.counsellor import tell_child_closed
+
+        await tell_child_closed(app, case)
 
     async def _answer(self, case_id: int, user: Any, text: str, sender: TelegramSender, app: Any, chat_id: int) -> None:
         from bot.channels.counsellor import send_counsellor_message
@@ -143,34 +139,6 @@ class TelegramHandoff:
             await sender.call(sender.bot.answer_callback_query, query_id, text=text)
         except TelegramError as exc:
             logger.info("answerCallbackQuery failed: %s", type(exc).__name__)
-
-    # --- the child's side -------------------------------------------------------------
-    async def relay_from_child(self, update: Update, text: str, sender: TelegramSender, agent: Any) -> bool:
-        """Relay a child's message of a claimed case; True when the bot must not answer it itself."""
-        chat = update.effective_chat
-        if not self.enabled or chat is None or chat.type != ChatType.PRIVATE or text.startswith("/"):
-            return False
-        sender_id = f"tg:{chat.id}"
-        case = self.store.active_case(sender_id)
-        if case is None or case.status != CLAIMED:
-            return False
-        sent = await sender.send_text(self.settings.chat_id, texts.relay_text(case.id, text))  # type: ignore[arg-type]
-        for message in sent:
-            self.store.remember_message(case.id, message.chat_id, message.message_id)
-        self.store.add_event(case.id, "child_message", "child")
-        if agent is None:
-            return True
-        parsed = await agent.parse_message(text)
-        intent = (parsed.get("intent") or {}).get("name")
-        if intent in IMMINENT_INTENTS:
-            return False  # the safety net keeps working: Rasa answers with 111 and re-alerts as urgent
-        async with agent.lock_store.lock(sender_id):
-            tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
-            tracker.update(
-                UserUttered(text, parsed.get("intent"), parsed.get("entities"), parsed, input_channel="telegram")
-            )
-            await agent.tracker_store.save(tracker)
-        return True
 
 
 async def _tell_child(app: Any, sender_id: str, text: str, case_id: int) -> None:

@@ -38,6 +38,7 @@ import html
 import inspect
 import json
 import logging
+import os
 import re
 import uuid
 from collections import OrderedDict
@@ -51,6 +52,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from bot.channels.front_door import FrontDoor
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +106,12 @@ JAVASCRIPT = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 
 
+def _origins_from_env() -> Optional[list]:
+    """WEBCHAT_ORIGINS="https://a.vn,https://b.vn": only these sites (and the bot's own page) may connect."""
+    origins = [o.strip() for o in (os.environ.get("WEBCHAT_ORIGINS") or "").split(",") if o.strip()]
+    return origins or None
+
+
 async def _maybe_await(result: Any) -> Any:
     """python-socketio >= 5.10 made room calls coroutines; older versions return None."""
     if inspect.isawaitable(result):
@@ -145,7 +154,7 @@ class WebChatInput(SocketIOInput):
             metadata_key=credentials.get("metadata_key", "metadata"),
             web_dir=credentials.get("web_dir"),
             max_message_length=int(credentials.get("max_message_length", DEFAULT_MAX_MESSAGE_LENGTH)),
-            cors_allowed_origins=credentials.get("cors_allowed_origins"),
+            cors_allowed_origins=credentials.get("cors_allowed_origins") or _origins_from_env(),
         )
 
     def __init__(
@@ -217,8 +226,11 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Socket.io handlers plus the static routes of the page and the widget."""
+        door = FrontDoor()  # empty, huge, flooding messages; the live relay to a counsellor
+        on_new_message = door.wrap(on_new_message)
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         bp = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+        door.attach(bp)
         self.sio = sio
         client_js = self.web_dir / SOCKET_IO_CLIENT
         if not client_js.is_file():

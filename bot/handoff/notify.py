@@ -7,7 +7,9 @@ row makes enqueueing idempotent, and a short lease keeps two workers from sendin
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Any, Optional
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -93,8 +95,15 @@ def enqueue_cancelled(store: HandoffStore, settings: HandoffSettings, case: Case
     )
 
 
+def enqueue_deleted(store: HandoffStore, settings: HandoffSettings, case: Case) -> None:
+    """The child deleted their data: the alerts of their active case say so and lose their buttons."""
+    if settings.chat_id is None:
+        return
+    store.enqueue(f"deleted:{case.id}", "edit_alerts", {"text": texts.deleted_text(case)}, case.id)
+
+
 async def _deliver(bot: Bot, store: HandoffStore, kind: str, payload: dict, case_id: Optional[int]) -> dict:
-    if kind == "send":
+    if kind in ("send", "relay"):  # relay: a child's message; never edited like an alert
         message = await bot.send_message(
             chat_id=payload["chat_id"], text=payload["text"], reply_markup=_markup(payload.get("buttons"))
         )
@@ -138,6 +147,27 @@ async def deliver_due(store: HandoffStore, bot: Bot) -> int:
             sent += 1
             logger.info("handoff outbox %s (%s, case %s) delivered", item.id, item.kind, item.case_id)
     return sent
+
+
+DELIVER_NOW_TIMEOUT = 3.0
+_bots: dict[tuple, Bot] = {}
+
+
+async def deliver_now(store: HandoffStore, settings: HandoffSettings) -> None:
+    """Send what is due right away (an alert should not wait for the worker's next pass).
+
+    Whatever fails stays in the outbox, and the worker in Rasa's server retries it.
+    """
+    if not settings.alerts_enabled:
+        return
+    # One bot per event loop: its HTTP client belongs to the loop that created it.
+    key = (settings.telegram_token, os.environ.get("TELEGRAM_API_URL"), id(asyncio.get_running_loop()))
+    try:
+        if key not in _bots:
+            _bots[key] = make_alert_bot(settings)  # type: ignore[assignment]
+        await asyncio.wait_for(deliver_due(store, _bots[key]), DELIVER_NOW_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - the outbox keeps the message
+        logger.warning("immediate delivery failed (%s); the outbox will retry", type(exc).__name__)
 
 
 def make_alert_bot(settings: HandoffSettings) -> Optional[Bot]:

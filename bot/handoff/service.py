@@ -5,7 +5,9 @@ Each function changes the store and queues the Telegram messages that go with th
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -81,3 +83,41 @@ def cancel(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> Op
     if case is not None:
         notify.enqueue_cancelled(store, settings, case)
     return case
+
+
+def relay(store: HandoffStore, settings: HandoffSettings, case: Case, text: str) -> None:
+    """A child's message during a claimed case, to the counsellors' chat as "[Ca #12] …" (via the outbox).
+
+    The outbox row maps the Telegram message back to the case, so a counsellor can reply to it.
+    """
+    store.add_event(case.id, "child_message", "child", text)  # redacted, for counsellors on the API
+    if settings.chat_id is not None:
+        payload = {"chat_id": settings.chat_id, "text": texts.relay_text(case.id, text)}
+        store.enqueue(f"relay:{case.id}:{uuid.uuid4().hex}", "relay", payload, case.id)
+
+
+def record_feedback(store: HandoffStore, sender_id: str, helpful: bool) -> Optional[Case]:
+    """The child's answer to "did it help?" on their latest case (an anonymous event)."""
+    case = store.latest_case(sender_id)
+    if case is not None:
+        store.add_event(case.id, "feedback", "child", "helpful" if helpful else "not_helpful")
+    return case
+
+
+def forget(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> list[int]:
+    """"Xóa dữ liệu": anonymise the child's cases; counsellors see that an active one was closed."""
+    active = store.active_case(sender_id)
+    changed = store.forget_sender(sender_id)
+    if active is not None:
+        notify.enqueue_deleted(store, settings, active)
+    if changed:
+        logger.info("handoff cases %s anonymised on the child's request", changed)
+    return changed
+
+
+def purge_closed(store: HandoffStore, cutoff: "dt.datetime", dry_run: bool = False) -> list[int]:
+    """Retention: anonymise closed cases untouched since `cutoff` (naive UTC); open and claimed
+    cases are never touched. Returns the ids (logged as a count only)."""
+    changed = store.anonymise_closed_before(cutoff, dry_run=dry_run)
+    logger.info("retention: %d closed case(s) %s", len(changed), "would be anonymised" if dry_run else "anonymised")
+    return changed

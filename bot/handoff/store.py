@@ -178,6 +178,17 @@ def _iso(value: Optional[dt.datetime]) -> Optional[str]:
     return value.replace(tzinfo=dt.timezone.utc).isoformat() if value else None
 
 
+_shared: dict[str, "HandoffStore"] = {}
+
+
+def shared_store() -> "HandoffStore":
+    """The process's store for the current `DATABASE_URL` (one engine per URL, created on first use)."""
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if url not in _shared:
+        _shared[url] = HandoffStore(url)
+    return _shared[url]
+
+
 def summarise(messages: Iterable[str]) -> str:
     """Redacted summary of the last ≤ 10 messages, one per line."""
     lines = [redact(m).replace("\n", " ").strip() for m in messages if m and m.strip()]
@@ -337,6 +348,61 @@ class HandoffStore:
             self._row(session, case_id)
             self._event(session, case_id, kind, actor, redact(detail) if detail else None)
 
+    def forget_sender(self, sender_id: str) -> List[int]:
+        """The child asked to delete their data: their cases keep only anonymous counts.
+
+        Each case loses its link to the child (sender id), its summary, the text of its events and
+        any unsent message; an active case is closed. Returns the ids of the cases changed.
+        """
+        changed: List[int] = []
+        with self.session() as session:
+            for row in session.query(CaseRow).filter(CaseRow.sender_id == sender_id).with_for_update():
+                if row.status in ACTIVE:
+                    row.status = CLOSED
+                    self._event(session, row.id, "deleted_by_child", "child")
+                row.sender_id = f"deleted:{row.id}"
+                row.summary = ""
+                row.updated_at = utcnow()
+                session.query(EventRow).filter(EventRow.case_id == row.id).update({"detail": None})
+                session.query(OutboxRow).filter(OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)).update(
+                    {"sent_at": utcnow(), "payload": "{}", "last_error": "deleted_by_child"}
+                )
+                changed.append(row.id)
+        return changed
+
+    def anonymise_closed_before(self, cutoff: dt.datetime, dry_run: bool = False) -> List[int]:
+        """Retention (bot/privacy/retention.py): closed cases with no activity since `cutoff`
+        (naive UTC) lose their link to the child, like `forget_sender`; rows stay for counts.
+
+        A case counts as active until its last update and its last event; open and claimed cases
+        and cases already anonymised are never touched. `dry_run` only returns the ids.
+        """
+        if cutoff.tzinfo is not None:
+            cutoff = cutoff.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        recent_event = sa.exists().where(EventRow.case_id == CaseRow.id, EventRow.at >= cutoff)
+        changed: List[int] = []
+        with self.session() as session:
+            query = session.query(CaseRow).filter(
+                CaseRow.status == CLOSED,
+                CaseRow.updated_at < cutoff,
+                ~CaseRow.sender_id.like("deleted:%"),
+                ~recent_event,
+            )
+            if not dry_run:
+                query = query.with_for_update()
+            for row in query.order_by(CaseRow.id):
+                changed.append(row.id)
+                if dry_run:
+                    continue
+                row.sender_id = f"deleted:{row.id}"
+                row.summary = ""
+                session.query(EventRow).filter(EventRow.case_id == row.id).update({"detail": None})
+                session.query(OutboxRow).filter(OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)).update(
+                    {"sent_at": utcnow(), "payload": "{}", "last_error": "retention"}
+                )
+                self._event(session, row.id, "anonymised_retention", "bot")
+        return changed
+
     # --- reading ------------------------------------------------------------------------
     def get(self, case_id: int, with_history: bool = False) -> Case:
         with self.session() as session:
@@ -423,6 +489,7 @@ class HandoffStore:
                     .where(OutboxRow.id == item_id, OutboxRow.sent_at.is_(None))
                     .values(
                         sent_at=utcnow(),
+                        payload="{}",  # sent: the text (e.g. a relayed child message) is not kept
                         result=json.dumps(result or {}),
                         attempts=OutboxRow.attempts + 1,
                         chat_id=(result or {}).get("chat_id"),
@@ -472,21 +539,6 @@ class HandoffStore:
                 .first()
             )
             return row.case_id if row else None
-
-    def remember_message(self, case_id: int, chat_id: int, message_id: int) -> None:
-        """Map a message sent outside the outbox (e.g. a relayed child message) to its case."""
-        with self.session() as session:
-            session.add(
-                OutboxRow(
-                    key=f"seen:{chat_id}:{message_id}",
-                    case_id=case_id,
-                    kind="seen",
-                    payload="{}",
-                    sent_at=utcnow(),
-                    chat_id=chat_id,
-                    message_id=message_id,
-                )
-            )
 
     def pending_outbox(self) -> int:
         with self.session() as session:

@@ -31,10 +31,6 @@ TIMEOUT = (
 CANCELLED = "Ok, mình đã hủy yêu cầu. Khi nào cần, bạn cứ nhắn mình hoặc gọi 111 (miễn phí, 24/7)."
 NOTHING_TO_CANCEL = "Hiện bạn không có yêu cầu nào đang chờ. Cần giúp, bạn cứ nhắn mình hoặc gọi 111."
 CLAIMED = "Một tư vấn viên đã nhận lời nói chuyện với bạn. Bạn cứ nhắn ở đây nhé."
-CLOSED = (
-    "Tư vấn viên đã kết thúc cuộc trò chuyện. Mình vẫn ở đây nếu bạn cần; "
-    "cần người giúp ngay, gọi 111 (miễn phí, 24/7)."
-)
 COUNSELLOR_PREFIX = "👤 Tư vấn viên: "
 
 # --- to the counsellors -------------------------------------------------------------------
@@ -74,6 +70,10 @@ def closed_text(case: Case, who: str) -> str:
 
 def cancelled_text(case: Case) -> str:
     return f"[Ca #{case.id}] Trẻ đã hủy yêu cầu trước khi có người nhận."
+
+
+def deleted_text(case: Case) -> str:
+    return f"[Ca #{case.id}] Trẻ đã yêu cầu xóa dữ liệu; ca đã đóng và nội dung đã được xóa."
 
 
 def relay_text(case_id: int, text: str) -> str:

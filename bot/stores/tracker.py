@@ -1,4 +1,4 @@
-"""SQL tracker store that forgets a conversation when the child asks.
+"""SQL tracker store that forgets a conversation when the child asks (and the child's handoff cases).
 
 Configured in endpoints.yml as `type: bot.stores.tracker.PrivateSQLTrackerStore`
 with the usual SQLTrackerStore keys (`dialect`, `db`, or `url`...). If Rasa
@@ -7,11 +7,18 @@ suite restarts a server and reads a conversation back to prove it is used.
 """
 from __future__ import annotations
 
+import json
 import logging
 
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.handoff import service
+from bot.handoff.settings import HandoffSettings
+from bot.handoff.store import shared_store
+from bot.privacy.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +36,52 @@ def asked_to_forget(tracker: DialogueStateTracker) -> bool:
     return False
 
 
+def redacted(data: dict) -> dict:
+    """An event as stored: the user's and the bot's text with personal data replaced (bot/privacy)."""
+    if isinstance(data.get("text"), str):
+        data["text"] = redact(data["text"])
+    parse = data.get("parse_data")
+    if isinstance(parse, dict) and isinstance(parse.get("text"), str):
+        parse["text"] = redact(parse["text"])
+    return data
+
+
 class PrivateSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore + "xóa dữ liệu": the conversation's rows are deleted, not hidden."""
+    """SQLTrackerStore that stores only redacted text and forgets a conversation on "xóa dữ liệu".
+
+    The bot still understands the message (NLU ran on the original); only what is kept is redacted.
+    """
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if asked_to_forget(tracker):
             await self.forget(tracker.sender_id)
             return
-        await super().save(tracker)
+        # SQLTrackerStore.save, with every new event redacted before it is written.
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = redacted(event.as_dict())
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
 
     async def forget(self, sender_id: str) -> int:
-        """Delete every stored event of one conversation; returns how many."""
+        """Delete every stored event of one conversation, and have the handoff service anonymise
+        the child's cases (it owns them); returns how many events were deleted."""
         with self.session_scope() as session:
             deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
             session.commit()
         logger.info("deleted a conversation on request (%d events)", deleted)
+        try:
+            service.forget(shared_store(), HandoffSettings.from_env(), sender_id)
+        except Exception as exc:  # noqa: BLE001 - the conversation is gone; say what was not done
+            logger.error("the child's handoff cases were not anonymised: %s", type(exc).__name__)
         return deleted

@@ -7,6 +7,7 @@ collection hook marks this test `slow`.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import sys
@@ -155,5 +156,37 @@ async def test_real_rasa_answers_a_disclosure_with_111_through_polling(
                 assert pushed.status_code == 200, pushed.text
             [pushed_text] = fake_api.sent_texts(CHAT)[before:]
             assert pushed_text and pushed_text != texts.FALLBACK_111
+
+            # Teaching through the menu buttons: quiz -> age band -> first question -> an answer.
+            async def updates(*queued: dict[str, Any]) -> list[dict[str, Any]]:
+                before = len(fake_api.sent_messages(CHAT))
+                fake_api.queue_update(*queued)
+                runner = PollingRunner(settings, poll_timeout=1)
+                try:
+                    await runner.run(once=True)
+                finally:
+                    await runner.close()
+                return fake_api.sent_messages(CHAT)[before:]
+
+            def button(messages: list[dict[str, Any]], title: str) -> str:
+                for message in messages:
+                    markup = message.get("reply_markup") or {}
+                    markup = json.loads(markup) if isinstance(markup, str) else markup
+                    for row in markup.get("inline_keyboard", []):
+                        for b in row:
+                            if title in b["text"]:
+                                return b["callback_data"]
+                raise AssertionError(f"no button {title!r} in {messages}")
+
+            menu = await updates(tg.command(10, CHAT, "/menu"))
+            asked = await updates(tg.callback(11, CHAT, button(menu, "Làm quiz")))
+            assert any("bao nhiêu tuổi" in m["text"] for m in asked)
+            first = await updates(tg.callback(12, CHAT, button(asked, "6-10 tuổi")))
+            assert any("Câu 1/" in m["text"] for m in first)
+            answered = await updates(tg.callback(13, CHAT, button(first, "")))
+            assert any("Câu 2/" in m["text"] for m in answered)
+            # A parent's free-text question about an app gets the app's real minimum age.
+            [guide] = await updates(tg.text(14, CHAT, "con tôi 10 tuổi chơi TikTok được không?"))
+            assert "13 tuổi" in guide["text"] and "chưa đủ tuổi" in guide["text"]
     finally:
         await stop(procs)

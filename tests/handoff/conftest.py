@@ -80,8 +80,4 @@ def handoff_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_api: tg.Fa
         "HANDOFF_TICK_SECONDS": "3600",  # tests drive the worker by hand (run_once)
     }.items():
         monkeypatch.setenv(key, value)
-    import actions.handoff as actions_handoff
-
-    monkeypatch.setattr(actions_handoff, "_store", None)
-    monkeypatch.setattr(actions_handoff, "_bot", None)
     return db

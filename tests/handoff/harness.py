@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import time
 import uuid
+from pathlib import Path
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import httpx
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered
 from sanic import Sanic
 
 from bot.channels.counsellor import CounsellorInput
@@ -35,12 +37,38 @@ CHILD = 4242
 API_TOKEN = "counsellor-token-xyz"
 
 
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+
+
+class StubProcessor:
+    """`execute_action` for responses: the reply from domain.yml, in the tracker and out."""
+
+    def __init__(self, agent: "StubAgent") -> None:
+        self.agent = agent
+
+    async def execute_action(self, sender_id: str, name: str, output: Any, nlg: Any, prediction: Any) -> None:
+        tracker = await self.agent.tracker_store.get_or_create_tracker(sender_id)
+        tracker.update(ActionExecuted(name))
+        if name.startswith("utter_"):
+            response = DOMAIN.responses[name][0]
+            tracker.update(BotUttered(response["text"], {"buttons": response.get("buttons")}))
+            if response.get("buttons"):
+                await output.send_text_with_buttons(sender_id, response["text"], response["buttons"])
+            else:
+                await output.send_text_message(sender_id, response["text"])
+        await self.agent.tracker_store.save(tracker)
+
+
 class StubAgent:
-    """What the channels use of Rasa's Agent: stores, a lock, `parse_message` and `is_ready`."""
+    """What the channels use of Rasa's Agent: stores, a lock, `parse_message`, `is_ready` and
+    a processor that runs responses."""
 
     def __init__(self) -> None:
         self.lock_store = InMemoryLockStore()
-        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+        self.tracker_store = InMemoryTrackerStore(DOMAIN)
+        self.domain = DOMAIN
+        self.nlg = None
+        self.processor = StubProcessor(self)
 
     def is_ready(self) -> bool:
         return True

@@ -2,8 +2,9 @@
 
 Slow (uses `trained_model`). A child discloses over REST and another over Telegram; cases are
 created with the right priority, alerts with "Nhận ca" reach the counsellors' group, an unauthorised
-claim is refused, an authorised one works, the Telegram child's message is relayed, the counsellor's
-Telegram reply and API message reach the children (Telegram chat / REST tracker), and /dong closes.
+claim is refused, an authorised one works, both children's messages are relayed, the counsellor's
+Telegram reply and API message reach the children (Telegram chat / REST tracker), closing tells the
+child and asks one feedback question, and "xóa dữ liệu" leaves only an anonymous case.
 """
 from __future__ import annotations
 
@@ -88,6 +89,21 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
             assert sent.json() == {"delivered": False, "case": 1}
             events = (await client.get(f"{bot.url}/conversations/web-e2e/tracker")).json()["events"]
             assert texts.COUNSELLOR_PREFIX + "Cô đây." in [e.get("text") for e in events if e["event"] == "bot"]
+            # the REST child's answer goes to the counsellors, not to the bot
+            assert await rest("web-e2e", "em đang ở nhà một mình") == ""
+            await _until(lambda: "[Ca #1] em đang ở nhà một mình" in fake_api.sent_texts(harness.GROUP), "REST relay")
+            # the counsellor closes: the child is told (111) and asked one question; "có" is thanked and kept
+            closed = await client.post(f"{api}/1/close", json={"counsellor": "Lan"}, headers=auth)
+            assert closed.json()["status"] == "closed"
+            events = (await client.get(f"{bot.url}/conversations/web-e2e/tracker")).json()["events"]
+            bot_said = [e for e in events if e["event"] == "bot"][-2:]
+            assert "kết thúc" in bot_said[0]["text"] and "111" in bot_said[0]["text"]
+            assert [b["payload"] for b in bot_said[1]["data"]["buttons"]] == ["/affirm", "/deny"]
+            thanks = await rest("web-e2e", "có")
+            assert "Cảm ơn" in thanks and "111" in thanks
+            history = (await client.get(f"{api}/1", headers=auth)).json()["history"]
+            assert [(e["kind"], e["detail"]) for e in history][-1] == ("feedback", "helpful")
+            assert "child_message" in [e["kind"] for e in history]
 
             # --- a Telegram child: high risk, consents -> high case -> claim -> relay -> reply -> close
             await telegram(tg.text(1, harness.CHILD, "có người dọa tung ảnh nhạy cảm của em"))
@@ -110,7 +126,7 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
             assert len(fake_api.sent_texts(harness.CHILD)) == before  # the bot did not answer itself
             with sqlite3.connect(db) as conn:
                 relay_id = conn.execute(
-                    "select message_id from handoff_outbox where case_id = 2 and kind = 'seen'"
+                    "select message_id from handoff_outbox where case_id = 2 and kind = 'relay'"
                 ).fetchone()[0]
             await telegram(harness.group_message(6, harness.COUNSELLOR, "Em đang ở đâu?", reply_to=relay_id))
             await _until(
@@ -121,11 +137,30 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
             assert texts.COUNSELLOR_PREFIX + "Em đang ở đâu?" in [e.get("text") for e in events if e["event"] == "bot"]
             assert "em sợ lắm" in [e.get("text") for e in events if e["event"] == "user"]
             await telegram(harness.group_message(7, harness.COUNSELLOR, "/dong 2"))
-            await _until(lambda: texts.CLOSED in fake_api.sent_texts(harness.CHILD), "the child told of the close")
+            await _until(lambda: any("kết thúc" in t for t in fake_api.sent_texts(harness.CHILD)), "close notice")
+            question = await _until(
+                lambda: [p for p in fake_api.sent_messages(harness.CHILD) if "có giúp được bạn" in p["text"]],
+                "the feedback question",
+            )
+            assert "inline_keyboard" in str(question[-1].get("reply_markup"))
+            await telegram(tg.text(8, harness.CHILD, "không"))
+            await _until(lambda: any("chuyển lời" in t for t in fake_api.sent_texts(harness.CHILD)), "feedback reply")
             full = (await client.get(f"{api}/2", headers=auth)).json()
             assert full["status"] == "closed" and full["priority"] == "high"
             assert [e["kind"] for e in full["history"]] == [
-                "created", "claimed", "child_message", "counsellor_message", "closed"
+                "created", "claimed", "child_message", "counsellor_message", "closed", "feedback"
             ]
+            assert full["history"][-1]["detail"] == "not_helpful"
+
+            # --- "xóa dữ liệu": the conversation is gone, the case keeps only anonymous counts
+            await telegram(tg.text(9, harness.CHILD, "/xoadulieu"))
+            await telegram(tg.text(10, harness.CHILD, "có"))
+            await _until(lambda: any("đã xóa" in t for t in fake_api.sent_texts(harness.CHILD)), "deletion")
+            full = (await client.get(f"{api}/2", headers=auth)).json()
+            assert full["summary"] == "" and all(e["detail"] is None for e in full["history"])
+            assert full["conversation_id"] == "deleted:2"
+            assert full["priority"] == "high" and full["risk_category"] == "disclose_sexual_exploitation"
+            events = (await client.get(f"{bot.url}/conversations/tg:{harness.CHILD}/tracker")).json()["events"]
+            assert not [e for e in events if e["event"] in ("user", "bot")]
     finally:
         await asyncio.to_thread(bot.stop)

@@ -144,7 +144,7 @@ async def test_telegram_child_to_counsellor_and_back(fake_api, handoff_env, tmp_
         assert store.get(1).status == CLAIMED
         await served.telegram_update(harness.group_message(15, harness.COUNSELLOR, "/dong 1"))
         assert store.get(1).status == CLOSED
-        await wait_for_text(fake_api, harness.CHILD, texts.CLOSED)
+        await wait_for_text(fake_api, harness.CHILD, "kết thúc cuộc trò chuyện")
     kinds = [e.kind for e in store.get(1, with_history=True).history]
     assert kinds[:2] == ["created", "claimed"] and "counsellor_message" in kinds and kinds[-1] == "closed"
     assert "Lê Lợi" not in json.dumps(store.get(1, with_history=True).to_json(True), ensure_ascii=False)
@@ -155,7 +155,7 @@ def _relay_ids(store: HandoffStore) -> list[int]:
     import sqlalchemy as sa
 
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.text("select message_id from handoff_outbox where kind = 'seen' and case_id = 1"))
+        rows = conn.execute(sa.text("select message_id from handoff_outbox where kind = 'relay' and case_id = 1"))
         return [r[0] for r in rows]
 
 

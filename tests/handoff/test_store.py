@@ -102,8 +102,6 @@ def test_outbox_once_and_retries(store: HandoffStore) -> None:
     assert not store.mark_sent(item.id, {"chat_id": -100, "message_id": 8})
     assert store.due_outbox() == [] and store.pending_outbox() == 0
     assert store.case_of_message(-100, 7) == case.id
-    store.remember_message(case.id, -100, 9)
-    assert store.case_of_message(-100, 9) == case.id
     assert store.case_of_message(-100, 10) is None
 
 

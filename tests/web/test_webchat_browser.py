@@ -312,10 +312,39 @@ async def test_counsellor_reply_arrives_live(webchat_rasa: str, sessions: Any) -
     assert sent["delivered"] is True
     await expect(bot_bubbles(s.page).filter(has_text=reply)).to_have_count(1, timeout=BOT_TIMEOUT)
     assert await bot_bubbles(s.page).count() > before
-    # the child answers in the same conversation
+    # the child answers in the same conversation: relayed to the counsellor, the bot stays quiet
+    during = await bot_bubbles(s.page).count()
     await say(s.page, "e o nha mot minh")
     await expect(s.page.locator(".wc-pending")).to_have_count(0, timeout=BOT_TIMEOUT)
     assert (await user_texts(webchat_rasa, sid))[-1] == "e o nha mot minh"
+    assert await bot_bubbles(s.page).count() == during
+    history = (await asyncio.to_thread(h.counsellor_api, webchat_rasa, f"/cases/{case['id']}"))["history"]
+    assert ("child_message", "e o nha mot minh") in [(e["kind"], e["detail"]) for e in history]
+    # the counsellor closes: the page shows the notice (111) and one feedback question with buttons
+    await asyncio.to_thread(h.counsellor_api, webchat_rasa, f"/cases/{case['id']}/close", {"counsellor": "Lan"})
+    await expect(bot_bubbles(s.page).filter(has_text="kết thúc")).to_have_count(1, timeout=BOT_TIMEOUT)
+    yes = s.page.locator(".wc-choice", has_text="Có, giúp được")
+    await expect(yes).to_be_visible(timeout=BOT_TIMEOUT)
+    await yes.click()
+    await expect(bot_bubbles(s.page).filter(has_text="Cảm ơn bạn đã cho mình biết")).to_have_count(1, timeout=BOT_TIMEOUT)
+    history = (await asyncio.to_thread(h.counsellor_api, webchat_rasa, f"/cases/{case['id']}"))["history"]
+    assert (history[-1]["kind"], history[-1]["detail"]) == ("feedback", "helpful")
+    await s.check_clean()
+
+
+@pytest.mark.slow
+async def test_a_child_picks_an_age_gets_a_tip_and_plays_the_quiz(webchat_rasa: str, sessions: Any) -> None:
+    s = await sessions(webchat_rasa)
+    await say_and_wait(s.page, "cho mình vài mẹo dùng mạng an toàn")
+    await expect(s.page.locator(".wc-choice", has_text="Mật khẩu").last).to_be_visible()
+    await s.page.locator(".wc-choice", has_text="Mật khẩu").last.click()
+    await s.page.locator(".wc-choice", has_text="11-14 tuổi").last.click(timeout=BOT_TIMEOUT)
+    await expect(bot_bubbles(s.page).filter(has_text="2FA").first).to_be_visible(timeout=BOT_TIMEOUT)
+    await say_and_wait(s.page, "cho em lam quiz ky nang so")
+    await expect(bot_bubbles(s.page).filter(has_text=re.compile(r"Câu 1/\d+")).last).to_be_visible(timeout=BOT_TIMEOUT)
+    options = s.page.locator(".wc-msg-bot").last.locator(".wc-choice")
+    await options.first.click()
+    await expect(bot_bubbles(s.page).filter(has_text=re.compile(r"Câu 2/\d+")).last).to_be_visible(timeout=BOT_TIMEOUT)
     await s.check_clean()
 
 

@@ -314,3 +314,13 @@ async def test_rooms_work_when_enter_room_is_a_coroutine(
             await server.channel.get_output_channel().send_text_message(SID_B, "phiên cũ")
             await asyncio.sleep(0.3)
         assert c.bot == [{"text": "nhận: chào"}]
+
+
+async def test_webchat_origins_limit_which_sites_may_connect(monkeypatch, fake_agent) -> None:
+    monkeypatch.setenv("WEBCHAT_ORIGINS", "https://truong-vi-du.edu.vn")
+    channel = WebChatInput.from_credentials({})
+    async for served in h.serve_channel(channel, fake_agent):
+        handshake = served.url + "/socket.io/?EIO=4&transport=polling"
+        allowed = await get(handshake, headers={"Origin": "https://truong-vi-du.edu.vn"})
+        refused = await get(handshake, headers={"Origin": "https://evil.example"})
+        assert allowed.status == 200 and refused.status == 400

@@ -1,0 +1,129 @@
+"""What every child channel does before Rasa sees a message (Telegram, web chat, REST).
+
+1. **Empty** (nothing but spaces, or a sticker/photo with no text): a kind answer that names 111.
+2. **Too long** (over `MAX_MESSAGE_CHARS`, 4000): the child is told, and the first part is still read,
+   so that a disclosure at the start of a long story is not lost.
+3. **Flood** (more than `RATE_LIMIT_MESSAGES` within `RATE_LIMIT_SECONDS` from one sender): one kind
+   message per window, the rest are dropped, except that a message the safety patterns flag as a
+   risk always goes through.
+4. **Live relay** to the child's counsellor while a case is claimed (`relay.py`).
+5. **Failure**: if Rasa fails on the message (its database down, say), the child is told and given
+   111/113/115 instead of silence (Telegram has the same answer in its own channel).
+
+`FrontDoor.wrap` wraps a channel's `on_new_message`; the agent comes from the app, which `attach`
+remembers when the server starts (Rasa gives channels nothing else).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.channels.relay import relay_if_claimed
+from bot.nlu.safety import has_risk_cue
+
+logger = logging.getLogger(__name__)
+
+EMPTY = "Mình chưa thấy chữ nào trong tin nhắn. Bạn cứ gõ điều bạn muốn nói nhé; cần giúp ngay, gọi 111 (miễn phí, 24/7)."
+TOO_LONG = (
+    "Tin nhắn của bạn dài quá nên mình chỉ đọc được phần đầu. Bạn chia nhỏ ra giúp mình nhé; "
+    "cần nói chuyện ngay, gọi 111 (miễn phí, 24/7)."
+)
+UNAVAILABLE = (
+    "Mình đang gặp trục trặc nên chưa trả lời được. Nếu bạn cần giúp ngay, gọi 111 (miễn phí, 24/7); "
+    "đang gặp nguy hiểm, gọi 113 hoặc 115."
+)
+FLOOD = "Bạn nhắn nhanh quá, mình đọc không kịp. Đợi mình một chút rồi nhắn tiếp nhé; cần giúp ngay, gọi 111 (miễn phí, 24/7)."
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
+class RateLimiter:
+    """Sliding window per sender, in memory (one process; enough to stop a flood, not an attacker farm)."""
+
+    def __init__(self, limit: int, seconds: float, max_senders: int = 10000) -> None:
+        self.limit, self.seconds, self.max_senders = limit, seconds, max_senders
+        self._seen: OrderedDict[str, deque] = OrderedDict()
+        self._warned: dict[str, float] = {}
+
+    def allow(self, sender: str, now: Optional[float] = None) -> bool:
+        now = time.monotonic() if now is None else now
+        window = self._seen.pop(sender, None) or deque()
+        while window and now - window[0] > self.seconds:
+            window.popleft()
+        allowed = len(window) < self.limit
+        if allowed:
+            window.append(now)
+        self._seen[sender] = window
+        while len(self._seen) > self.max_senders:
+            self._seen.popitem(last=False)
+        return allowed
+
+    def first_refusal(self, sender: str, now: Optional[float] = None) -> bool:
+        """True once per window: the flood gets one kind message, not one per message."""
+        now = time.monotonic() if now is None else now
+        if now - self._warned.get(sender, -1e9) > self.seconds:
+            self._warned[sender] = now
+            return True
+        return False
+
+
+class FrontDoor:
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.max_chars = _int_env("MAX_MESSAGE_CHARS", 4000)
+        self.limiter = RateLimiter(_int_env("RATE_LIMIT_MESSAGES", 20), float(_int_env("RATE_LIMIT_SECONDS", 10)))
+
+    def attach(self, blueprint: Any) -> None:
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _: Any) -> None:
+            self.app = app
+
+    @property
+    def agent(self) -> Any:
+        return getattr(getattr(self.app, "ctx", None), "agent", None)
+
+    async def admit(self, message: UserMessage, agent: Any = None) -> Optional[UserMessage]:
+        """The message to hand to Rasa (maybe shortened), or None when it was answered here."""
+        text = message.text if isinstance(message.text, str) else ""
+        text = text.replace("\x00", "")
+        out, sender = message.output_channel, message.sender_id
+        if not text.strip():
+            await out.send_text_message(sender, EMPTY)
+            return None
+        if not self.limiter.allow(sender) and not has_risk_cue(text[: self.max_chars]):
+            logger.info("rate limit: a message from one sender dropped")
+            if self.limiter.first_refusal(sender):
+                await out.send_text_message(sender, FLOOD)
+            return None
+        if len(text) > self.max_chars:
+            await out.send_text_message(sender, TOO_LONG)
+            text = text[: self.max_chars]
+        message.text = text
+        if await relay_if_claimed(agent or self.agent, sender, text, message.input_channel or "unknown"):
+            return None
+        return message
+
+    def wrap(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+        async def handle(message: UserMessage) -> Any:
+            admitted = await self.admit(message)
+            if admitted is None:
+                return None
+            try:
+                return await on_new_message(admitted)
+            except Exception as exc:  # e.g. the tracker store's database is down: the child still gets 111
+                logger.error("Rasa failed on a message (%s): answered with 111", type(exc).__name__)
+                await message.output_channel.send_text_message(message.sender_id, UNAVAILABLE)
+                return None
+
+        return handle

@@ -1,0 +1,73 @@
+"""The front door of every child channel: empty, huge and flooding messages; the run script's API guard."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.channels import front_door
+from bot.channels.front_door import FrontDoor, RateLimiter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def message(text, sender: str = "web-1") -> UserMessage:
+    return UserMessage(text, CollectingOutputChannel(), sender, input_channel="rest")
+
+
+async def admit(door: FrontDoor, text, sender: str = "web-1"):
+    msg = message(text, sender)
+    admitted = await door.admit(msg)
+    return admitted, [m["text"] for m in msg.output_channel.messages]
+
+
+@pytest.fixture
+def door(monkeypatch, tmp_path) -> FrontDoor:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
+    monkeypatch.setenv("RATE_LIMIT_MESSAGES", "5")
+    monkeypatch.setenv("RATE_LIMIT_SECONDS", "60")
+    return FrontDoor()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t ", "\x00\x00", None])
+async def test_an_empty_message_gets_a_kind_reply_with_111(door, text) -> None:
+    admitted, said = await admit(door, text)
+    assert admitted is None and said == [front_door.EMPTY] and "111" in said[0]
+
+
+async def test_a_huge_message_is_cut_with_a_clear_reply_and_still_read(door) -> None:
+    text = "em muốn chết " + "a" * 100_000
+    admitted, said = await admit(door, text)
+    assert said == [front_door.TOO_LONG] and "111" in said[0]
+    assert admitted is not None and len(admitted.text) == door.max_chars and admitted.text.startswith("em muốn chết")
+
+
+async def test_nul_bytes_are_dropped(door) -> None:
+    admitted, said = await admit(door, "xin\x00 chào")
+    assert said == [] and admitted.text == "xin chào"
+
+
+async def test_a_flood_gets_one_kind_message_and_a_disclosure_still_passes(door) -> None:
+    results = [await admit(door, f"spam {i}") for i in range(12)]
+    passed = [a for a, _ in results if a is not None]
+    replies = [s for _, said in results for s in said]
+    assert len(passed) == 5 and replies == [front_door.FLOOD] and "111" in replies[0]
+    admitted, said = await admit(door, "em sợ lắm, có người dọa em")  # a risk cue is never dropped
+    assert admitted is not None and said == []
+    assert (await admit(door, "spam again", sender="web-2"))[0] is not None  # other senders are not slowed
+
+
+def test_the_window_slides() -> None:
+    limiter = RateLimiter(limit=2, seconds=10)
+    assert limiter.allow("a", now=0) and limiter.allow("a", now=1) and not limiter.allow("a", now=2)
+    assert limiter.allow("a", now=11.5)
+
+
+@pytest.mark.skipif((ROOT / ".env").exists(), reason=".env present: it may set RASA_API_TOKEN")
+def test_make_run_refuses_a_public_api_without_a_token() -> None:
+    env = {**os.environ, "HOST": "0.0.0.0", "RASA_API_TOKEN": ""}
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "RASA_API_TOKEN" in done.stderr
