@@ -1,6 +1,6 @@
-"""Rasa graph components for Vietnamese: a tokenizer and the safety net.
+"""Rasa graph components for Vietnamese: a tokenizer, the audience rule and the safety net.
 
-Both are thin wrappers: the text work lives in `normalize.py` and `safety.py`,
+All are thin wrappers: the text work lives in `normalize.py`, `audience.py` and `safety.py`,
 which import no Rasa, so they are tested fast and reused by channels.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import normalize, safety
+from bot.nlu import audience, normalize, safety
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
@@ -61,6 +61,44 @@ class VietnameseTokenizer(Tokenizer):
         return [Token(t.text, t.start, t.end, lemma=t.lemma) for t in normalize.tokenize(text)]
 
 
+def _force(message: Message, intent: Text, why: Text, was: Optional[Text]) -> None:
+    """Put `intent` first with confidence 1, and say in /model/parse which rule did it and why."""
+    ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent]
+    message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}, *ranking], add_to_output=True)
+    message.set(why, {"forced": intent, "model_intent": was}, add_to_output=True)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class AudienceRule(GraphComponent, IntentClassifier):
+    """A parent_guide guess written by a child about themself becomes ask_tip (bot/nlu/audience.py).
+
+    Listed after the fallback and before the safety net; it never touches a risk intent.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "AudienceRule":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            name = (message.get(INTENT) or {}).get("name")
+            settled = audience.settle(message.get(TEXT) or "", name)
+            if settled:
+                _force(message, settled, "audience_rule", name)
+        return messages
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNet(GraphComponent, IntentClassifier):
     """Forces a disclosure intent when deterministic patterns see one the model missed.
@@ -97,8 +135,5 @@ class SafetyNet(GraphComponent, IntentClassifier):
         forced = safety.decide(message.get(TEXT) or "", name, confidence)
         if not forced:
             return
-        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != forced]
-        message.set(INTENT, {"name": forced, "confidence": 1.0}, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [{"name": forced, "confidence": 1.0}, *ranking], add_to_output=True)
         # Visible in /model/parse, so a counsellor can see why the intent changed.
-        message.set("safety_net", {"forced": forced, "model_intent": name}, add_to_output=True)
+        _force(message, forced, "safety_net", name)

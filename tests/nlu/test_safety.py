@@ -212,6 +212,8 @@ ABUSE = [
 ]
 
 CYBERBULLYING = [
+    ("tụi nó chụp lúc em đang ngủ trong lớp rồi đăng lên nhóm", CB),
+    ("bọn cùng lớp quay clip lúc con tôi té cầu thang rồi up lên face cười nhạo", CB),
     ("em bị bắt nạt trên mạng", CB),
     ("e bi bat nat o truong", CB),
     ("em bị bạn bè chửi trên facebook", CB),
@@ -391,6 +393,8 @@ PARENTS_ASKING = [
 ]
 
 EVERYDAY = [
+    "quay lại lúc tập nhảy rồi đăng lên cho vui",
+    "mình hay chụp lúc mèo ngủ rồi đăng lên insta",
     # words that fold like harm words: đánh đàn, đánh giá, muỗi đốt, hack não, nóng tính, mong, tâm lý ...
     "em đánh đàn piano",
     "em đánh răng rồi đi ngủ",

@@ -1,0 +1,209 @@
+"""What the bot says when it teaches: replies with buttons, in the child's or the parent's voice.
+
+Pure functions of the content (`library.py`), the message and what the bot remembers (age band,
+role, quiz position); the actions (`actions/content.py`) only read slots and send the result.
+To a child the bot says "mình"/"bạn"; to a parent "anh/chị" (SPEC.md).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from bot.content.library import BANDS, App, Library, Question, Tip
+from bot.content.match import asks_about_app, band_of, best, find_age
+
+CHILD, PARENT = "child", "parent"
+BAND_LABEL = {"6-10": "6-10 tuổi", "11-14": "11-14 tuổi", "15-17": "15-17 tuổi"}
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: List[dict] = field(default_factory=list)
+
+
+def payload(intent: str, **entities: str) -> str:
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
+
+
+def button(title: str, intent: str, **entities: str) -> dict:
+    return {"title": title, "payload": payload(intent, **entities)}
+
+
+# --- age band and role ---------------------------------------------------------------------
+def ask_band(reason: str = "") -> Reply:
+    text = "Bạn bao nhiêu tuổi? Mình sẽ chọn cách nói hợp với bạn nhất."
+    if reason:
+        text = f"{reason} {text}"
+    return Reply(text, [button(BAND_LABEL[b], "tell_age", age_band=b) for b in BANDS])
+
+
+def band_from(entity: Optional[str], text: str) -> Optional[str]:
+    if entity in BANDS:
+        return entity
+    return band_of(find_age(text))
+
+
+def band_saved(band: str) -> str:
+    return f"Mình nhớ rồi: bạn {BAND_LABEL[band]}. Muốn đổi, bạn nhắn \"đổi tuổi\" nhé."
+
+
+def ask_role() -> Reply:
+    return Reply(
+        "Mình nên nói chuyện với bạn thế nào nhỉ?",
+        [button("Mình là học sinh", "tell_role", role=CHILD), button("Tôi là phụ huynh / thầy cô", "tell_role", role=PARENT)],
+    )
+
+
+def role_saved(role: str, lib: Library) -> Reply:
+    if role == PARENT:
+        menu = parent_menu(lib)
+        return Reply("Chào anh/chị! " + menu.text, menu.buttons)
+    return Reply("Chào bạn! Mình sẽ chỉ bạn mẹo dùng mạng an toàn hợp với tuổi của bạn.", main_menu().buttons)
+
+
+def main_menu() -> Reply:
+    return Reply(
+        "Bạn muốn làm gì?",
+        [
+            button("Mẹo an toàn trên mạng", "ask_tip"),
+            button("Làm quiz kỹ năng số", "start_quiz"),
+            button("Dành cho phụ huynh", "parent_guide"),
+            button("Gặp tư vấn viên", "request_counsellor"),
+        ],
+    )
+
+
+# --- tips for children ---------------------------------------------------------------------
+def tip_menu(lib: Library, band: Optional[str]) -> Reply:
+    head = "Bạn muốn tìm hiểu chủ đề nào?"
+    if band:
+        head = f"Bạn muốn tìm hiểu chủ đề nào? (mình đang nói cho tuổi {BAND_LABEL[band]})"
+    return Reply(head, [button(t.title, "ask_tip", topic=t.id) for t in lib.tips])
+
+
+def find_tip(lib: Library, entity: Optional[str], text: str) -> Optional[Tip]:
+    return lib.tip(entity) or best(text, lib.tips, lambda t: t.keywords)
+
+
+def tip(tip_: Tip, band: str, role: Optional[str]) -> Reply:
+    text = tip_.bands[band]
+    if role == PARENT:
+        text = f"Anh/chị có thể nói với con ({BAND_LABEL[band]}) như thế này:\n{text}"
+    return Reply(text, [button("Chủ đề khác", "ask_tip"), button("Làm quiz", "start_quiz")])
+
+
+# --- the app guide -------------------------------------------------------------------------
+def find_app(lib: Library, entity: Optional[str], text: str) -> Optional[App]:
+    return lib.app(entity) or best(text, lib.apps, lambda a: a.aliases)
+
+
+def app_menu(lib: Library) -> Reply:
+    return Reply("Anh/chị muốn xem ứng dụng hay trò chơi nào?", [button(a.name, "parent_guide", app=a.id) for a in lib.apps])
+
+
+def _age_line(app: App, age: Optional[int], role: Optional[str]) -> str:
+    if app.min_age is None:
+        return f"{app.name} không đặt tuổi tối thiểu trong điều khoản. {app.min_age_note}".strip()
+    rule = f"Theo điều khoản của {app.name}, người dùng phải từ {app.min_age} tuổi trở lên."
+    if age is None:
+        return f"{rule} {app.min_age_note}".strip()
+    if role == PARENT:
+        verdict = (
+            f"Con {age} tuổi là chưa đủ tuổi để dùng {app.name}."
+            if age < app.min_age
+            else f"Con {age} tuổi đã đủ tuổi tối thiểu; anh/chị nên cùng con cài đặt an toàn trước khi dùng."
+        )
+    else:
+        verdict = (
+            f"Bạn {age} tuổi là chưa đủ tuổi dùng {app.name}; bạn hỏi bố mẹ cách khác an toàn hơn nhé."
+            if age < app.min_age
+            else f"Bạn {age} tuổi đã đủ tuổi; nhớ cài đặt an toàn như dưới đây nhé."
+        )
+    return f"{rule} {verdict}"
+
+
+def app_guide(app: App, age: Optional[int], role: Optional[str]) -> Reply:
+    lines = [f"{app.name}", _age_line(app, age, role)]
+    if app.rating:
+        lines.append(f"Xếp hạng độ tuổi: {app.rating}")
+    lines.append("Rủi ro cần biết:")
+    lines += [f"• {r}" for r in app.risks]
+    lines.append("Cài đặt an toàn:")
+    lines += [f"• {s}" for s in app.settings]
+    if role == PARENT and age is not None and app.min_age is not None and age < app.min_age and app.younger:
+        lines.append(app.younger)
+    if role == PARENT and app.sources:
+        lines.append("Nguồn: " + "; ".join(s.split(" – ")[0] for s in app.sources))
+    buttons = [button("Ứng dụng khác", "parent_guide", app="all")] if role == PARENT else [button("Chủ đề khác", "ask_tip")]
+    return Reply("\n".join(lines), buttons)
+
+
+# --- guidance for parents ------------------------------------------------------------------
+def parent_menu(lib: Library) -> Reply:
+    buttons = [button(g.title, "parent_guide", topic=g.id) for g in lib.guides]
+    buttons.append(button("Ứng dụng & trò chơi theo tuổi", "parent_guide", app="all"))
+    return Reply("Anh/chị muốn tìm hiểu điều gì để bảo vệ con?", buttons)
+
+
+def parent_answer(lib: Library, topic: Optional[str], app_id: Optional[str], text: str) -> Reply:
+    """An app question (with the child's age if given), a guide topic, or the menu."""
+    if app_id == "all":
+        return app_menu(lib)
+    app = find_app(lib, app_id, text)
+    guide = lib.guide(topic) or best(text, lib.guides, lambda g: g.keywords)
+    if app is not None and (guide is None or app_id or asks_about_app(text)):
+        return app_guide(app, find_age(text), PARENT)
+    if guide is None:
+        return parent_menu(lib)
+    text_ = guide.text
+    if guide.sources:
+        text_ += "\nNguồn: " + "; ".join(s.split(" – ")[0] for s in guide.sources)
+    return Reply(text_, [button("Chủ đề khác", "parent_guide"), button("Ứng dụng & trò chơi", "parent_guide", app="all")])
+
+
+# --- the quiz ------------------------------------------------------------------------------
+def questions(lib: Library, band: str) -> tuple[Question, ...]:
+    return lib.quiz.get(band, ())
+
+
+def quiz_question(lib: Library, band: str, index: int) -> Reply:
+    items = questions(lib, band)
+    q = items[index]
+    return Reply(
+        f"Câu {index + 1}/{len(items)}: {q.question}",
+        [button(option, "quiz_answer", choice=str(n)) for n, option in enumerate(q.options, start=1)],
+    )
+
+
+def parse_choice(entity: Optional[str], text: str, options: int) -> Optional[int]:
+    """1-based choice from a button ("2"), a letter ("b", "đáp án b") or a number ("câu 2")."""
+    raw = (entity or "").strip() or (text or "").strip()
+    folded = "".join(ch for ch in raw.lower() if ch.isalnum() or ch == " ").split()
+    for word in reversed(folded):
+        if word.isdigit() and 1 <= int(word) <= options:
+            return int(word)
+        if len(word) == 1 and "a" <= word <= "d" and ord(word) - 96 <= options:
+            return ord(word) - 96
+    return None
+
+
+def quiz_feedback(lib: Library, band: str, index: int, choice: int) -> tuple[bool, str]:
+    q = questions(lib, band)[index]
+    if choice == q.answer:
+        return True, f"✅ Chính xác! {q.explain}"
+    return False, f"Chưa đúng rồi. Đáp án là: {q.options[q.answer - 1]}.\n{q.explain}"
+
+
+def quiz_score(score: int, total: int) -> Reply:
+    if score == total:
+        cheer = "Tuyệt vời, bạn đúng hết! Bạn là chuyên gia an toàn mạng rồi đó."
+    elif score * 2 >= total:
+        cheer = "Giỏi lắm! Xem lại vài mẹo nữa là bạn nắm chắc hết."
+    else:
+        cheer = "Không sao đâu, ai cũng học từ từ mà. Xem mẹo rồi thử lại nhé!"
+    return Reply(
+        f"Xong rồi! Bạn đúng {score}/{total} câu. {cheer}",
+        [button("Làm lại", "start_quiz"), button("Xem mẹo an toàn", "ask_tip")],
+    )

@@ -1,0 +1,175 @@
+"""The teaching actions with real rasa_sdk trackers: a child of each band, a parent, the quiz."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content as actions
+from bot.content.library import BANDS, library
+
+ACTIONS = {
+    "ask_tip": actions.ActionTip(),
+    "parent_guide": actions.ActionParentGuide(),
+    "tell_age": actions.ActionSetAge(),
+    "change_age": actions.ActionChangeAge(),
+    "tell_role": actions.ActionSetRole(),
+    "start_quiz": actions.ActionQuizStart(),
+    "quiz_answer": actions.ActionQuizAnswer(),
+}
+lib = library()
+
+
+class Conversation:
+    """Slots carried from turn to turn as Rasa would, from the SlotSet events the actions return."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Any] = {}
+        self.events: list[dict] = []
+
+    async def say(self, intent: str, text: Optional[str] = None, **entities: str) -> list[dict]:
+        """A message (typed `text`) or a button (`/intent{...}`, when text is None)."""
+        if text is None:
+            text = f"/{intent}" + (json.dumps(entities) if entities else "")
+        ents = [{"entity": k, "value": v} for k, v in entities.items()]
+        latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": ents}
+        self.events.append({"event": "user", "text": text, "parse_data": latest})
+        tracker = Tracker("c1", dict(self.slots), latest, list(self.events), False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        for event in await ACTIONS[intent].run(dispatcher, tracker, {}):
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+        return dispatcher.messages
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def payloads(messages: list[dict]) -> list[str]:
+    return [b["payload"] for m in messages for b in (m.get("buttons") or [])]
+
+
+@pytest.mark.parametrize("band", BANDS)
+async def test_a_child_of_each_band_gets_every_topic_at_their_age(band) -> None:
+    chat = Conversation()
+    asked = await chat.say("ask_tip", "làm sao đặt mật khẩu cho an toàn")
+    assert "bao nhiêu tuổi" in texts(asked)
+    assert f'/tell_age{{"age_band": "{band}"}}' in payloads(asked)
+    answered = await chat.say("tell_age", age_band=band)  # the pending tip comes right after the band
+    assert texts(answered) == lib.tip("passwords").bands[band]
+    assert chat.slots["age_band"] == band and chat.slots["pending"] is None
+    for tip in lib.tips:  # from the menu buttons, every topic in the band's words
+        assert texts(await chat.say("ask_tip", topic=tip.id)) == tip.bands[band]
+
+
+@pytest.mark.parametrize(
+    "text,age,topic",
+    [
+        ("em 8 tuoi, neu nguoi la ib hoi dia chi nha thi sao", "6-10", "strangers"),
+        ("mk hoc lop 7, lam sao biet tin gia tren tiktok", "11-14", "fake_news"),
+        ("e 16t, chia se vi tri tren snap map co sao ko", "15-17", "location"),
+    ],
+)
+async def test_free_text_gives_the_band_and_the_topic_at_once(text, age, topic) -> None:
+    chat = Conversation()
+    assert texts(await chat.say("ask_tip", text)) == lib.tip(topic).bands[age]
+    assert chat.slots["age_band"] == age
+
+
+async def test_the_child_can_change_the_band() -> None:
+    chat = Conversation()
+    await chat.say("tell_age", "em 9 tuổi")
+    assert chat.slots["age_band"] == "6-10"
+    assert "bao nhiêu tuổi" in texts(await chat.say("change_age", "em nhập sai tuổi rồi"))
+    assert chat.slots["age_band"] is None
+    assert "11-14" in texts(await chat.say("tell_age", "mình học lớp 8"))
+    assert texts(await chat.say("ask_tip", topic="images")) == lib.tip("images").bands["11-14"]
+
+
+async def test_a_parent_asking_about_an_app_gets_the_real_minimum_age() -> None:
+    chat = Conversation()
+    reply = texts(await chat.say("parent_guide", "con tôi 10 tuổi chơi TikTok được không?"))
+    assert "13 tuổi" in reply and "chưa đủ tuổi" in reply and "anh/chị" in reply
+    assert lib.app("tiktok").younger in reply
+    assert chat.slots["role"] == "parent"
+    older = texts(await chat.say("parent_guide", "con 15 tuổi dùng tiktok được không"))
+    assert "đã đủ tuổi" in older and lib.app("tiktok").younger not in older
+
+
+async def test_a_parent_reaches_every_guide_and_every_app() -> None:
+    chat = Conversation()
+    menu = await chat.say("parent_guide", "tôi muốn học cách bảo vệ con trên mạng")
+    assert "/parent_guide{\"app\": \"all\"}" in payloads(menu)
+    for guide in lib.guides:
+        assert texts(await chat.say("parent_guide", topic=guide.id)).startswith(guide.text)
+    apps = await chat.say("parent_guide", app="all")
+    assert len(payloads(apps)) == len(lib.apps)
+    for app in lib.apps:
+        assert texts(await chat.say("parent_guide", app=app.id)).startswith(app.name)
+
+
+@pytest.mark.parametrize(
+    "text,guide",
+    [
+        ("cach cai family link cho dt cua con", "family_link"),
+        ("chan web nguoi lon bang wifi nha minh the nao", "router_dns"),
+        ("dau hieu nao cho thay con bi bat nat tren mang", "signs_bullying"),
+        ("làm sao để nói chuyện với con về an toàn trên mạng", "talk_with_child"),
+    ],
+)
+async def test_parent_free_text_finds_the_guide(text, guide) -> None:
+    assert texts(await Conversation().say("parent_guide", text)).startswith(lib.guide(guide).text)
+
+
+async def test_a_parent_asking_a_tip_is_spoken_to_as_a_parent() -> None:
+    chat = Conversation()
+    await chat.say("tell_role", "tôi là phụ huynh")
+    await chat.say("tell_age", age_band="6-10")
+    reply = texts(await chat.say("ask_tip", topic="privacy"))
+    assert reply.startswith("Anh/chị có thể nói với con") and lib.tip("privacy").bands["6-10"] in reply
+
+
+async def test_the_role_question_and_a_child_role() -> None:
+    chat = Conversation()
+    said = await chat.say("tell_role", "em là học sinh")
+    assert chat.slots["role"] == "child" and "bao nhiêu tuổi" in texts(said)
+
+
+@pytest.mark.parametrize("band", BANDS)
+async def test_the_quiz_runs_to_a_score_and_resumes(band) -> None:
+    chat = Conversation()
+    await chat.say("tell_age", age_band=band)
+    first = await chat.say("start_quiz", "làm quiz")
+    questions = lib.quiz[band]
+    assert f"Câu 1/{len(questions)}" in texts(first)
+    assert payloads(first) == [f'/quiz_answer{{"choice": "{n}"}}' for n in range(1, len(questions[0].options) + 1)]
+    right = 0
+    for index, q in enumerate(questions):
+        if index == 3:  # leave and come back: the quiz goes on where it stopped
+            assert "câu 4" in texts(await chat.say("start_quiz", "làm tiếp quiz"))
+        choice = q.answer if index % 2 == 0 else (q.answer % len(q.options)) + 1
+        right += choice == q.answer
+        said = texts(await chat.say("quiz_answer", choice=str(choice)))
+        assert q.explain in said and ("Chính xác" in said) == (choice == q.answer)
+    assert f"Bạn đúng {right}/{len(questions)} câu" in said
+    assert "Câu 1/" in texts(await chat.say("start_quiz", "làm lại"))  # a finished quiz starts again
+
+
+async def test_quiz_answers_typed_as_letters_and_unclear_ones() -> None:
+    chat = Conversation()
+    await chat.say("start_quiz", "em 12 tuổi, cho em làm quiz")
+    q = lib.quiz["11-14"][0]
+    assert "bấm nút" in texts(await chat.say("quiz_answer", "hmm"))
+    letter = "abcd"[q.answer - 1]
+    assert "Chính xác" in texts(await chat.say("quiz_answer", f"đáp án {letter}"))
+    assert re.search(r"Câu 2/\d+", texts(await Conversation().say("quiz_answer", "a")) or "Câu 2/1") is None
+
+
+async def test_an_answer_without_a_quiz_offers_one() -> None:
+    said = await Conversation().say("quiz_answer", "b")
+    assert payloads(said) == ["/start_quiz"]
