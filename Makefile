@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv model run telegram web chromium screenshots test test-fast validate bench lock clean
+.PHONY: help venv model run telegram web chromium screenshots test test-fast validate bench load lock clean purge
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -56,8 +56,15 @@ test: venv web chromium  ## all tests: unit, data validation, stories, evaluatio
 test-fast: venv web chromium  ## unit tests only (no training)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: venv  ## training time, memory, latency and recall vs Rasa's default pipeline
+bench: venv  ## disclosure->alert time; training time, memory, latency and recall vs Rasa's default pipeline
+	$(BIN)/python scripts/bench_handoff.py
 	$(BIN)/python scripts/bench.py
+
+purge: venv  ## delete conversations older than RETENTION_DAYS (30) and anonymise old closed cases
+	$(BIN)/python scripts/purge.py
+
+load: venv  ## 20 concurrent conversations for 5 minutes: errors, lost replies, latency, memory
+	$(BIN)/python scripts/load.py
 
 lock: venv  ## re-pin requirements.lock from the venv
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Pinned by `pip freeze` from a venv with rasa 3.6.21 on Python 3.10. Regenerate with `make lock`.' > requirements.lock
