@@ -7,8 +7,11 @@ suite restarts a server and reads a conversation back to prove it is used.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+from typing import Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -19,6 +22,7 @@ from bot.handoff import service
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import shared_store
 from bot.privacy.redact import redact
+from bot.privacy.retention import purge_daily
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +56,21 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     The bot still understands the message (NLU ran on the original); only what is kept is redacted.
     """
 
+    _retention: Optional["asyncio.Task"] = None
+
+    def _keep_retention(self) -> None:
+        """Once per server: purge conversations older than RETENTION_DAYS daily (bot/privacy/retention.py).
+
+        The store owns its data, so it also runs its retention, on its own database. RETENTION_DAYS=off
+        disables it (e.g. when `make purge` runs from cron instead).
+        """
+        if self._retention is not None or (os.environ.get("RETENTION_DAYS") or "").lower() == "off":
+            return
+        url = self.engine.url.render_as_string(hide_password=False)
+        self._retention = asyncio.get_running_loop().create_task(purge_daily(tracker=url))
+
     async def save(self, tracker: DialogueStateTracker) -> None:
+        self._keep_retention()
         if asked_to_forget(tracker):
             await self.forget(tracker.sender_id)
             return

@@ -365,6 +365,7 @@ async def test_clear_conversation_deletes_it_and_starts_a_new_one(webchat_rasa: 
     deletes = [f[1] for f in sent if f[0] == "user_uttered" and f[1].get("message") == "/delete_data"]
     assert [d["session_id"] for d in deletes] == [old]
     await say_and_wait(s.page, "chao ban")
+    assert await user_texts(webchat_rasa, old) == []  # really deleted on the server, not only asked
     assert await user_texts(webchat_rasa, new) == ["chao ban"]
     await s.page.reload()
     await expect(user_bubbles(s.page)).to_have_count(1)
@@ -452,7 +453,7 @@ async def test_clear_while_offline_deletes_the_old_conversation_on_reconnect(
     await expect(s.page.locator(".wc-pending")).to_have_count(0, timeout=BOT_TIMEOUT)
     await expect(bot_bubbles(s.page)).to_have_text([re.compile("nhận: phiên mới$")])
     sent = [(m.sender_id, m.text) for m in fake_agent.received]
-    assert sent == [(old, "chào"), (old, "/delete_data"), (new, "phiên mới")]
+    assert sent == [(old, "chào"), (old, "/delete_data"), (old, "/affirm"), (new, "phiên mới")]
     await s.check_clean()
 
 

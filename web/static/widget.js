@@ -447,8 +447,13 @@
       muted = true;
       return requestSession(old).then(function (confirmed) {
         if (confirmed !== old) return null;
+        // The child already said yes in the page's own dialog: ask, then confirm (the bot asks first).
         return socket.timeout(ACK_TIMEOUT_MS).emitWithAck(USER_EVT, {
           message: "/delete_data", session_id: old, message_id: newId()
+        }).then(function () {
+          return socket.timeout(ACK_TIMEOUT_MS).emitWithAck(USER_EVT, {
+            message: "/affirm", session_id: old, message_id: newId()
+          });
         });
       }).then(function () {
         if (gen !== connGen) return null;
