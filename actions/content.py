@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.content import answers
 from bot.content.answers import CHILD, PARENT, Reply
 from bot.content.library import library
-from bot.content.match import asks_about_app, find_age, says_parent
+from bot.content.match import asks_about_app, find_age, says_child, says_parent
 
 Events = List[Dict[Text, Any]]
 
@@ -143,7 +143,11 @@ class ActionSetRole(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
         chosen = entity(tracker, "role")
-        role = chosen if chosen in (CHILD, PARENT) else (PARENT if says_parent(typed_text(tracker)) else CHILD)
+        text = typed_text(tracker)
+        role = chosen if chosen in (CHILD, PARENT) else (PARENT if says_parent(text) else says_child(text))
+        if role is None:  # "mình là ..." with nothing telling who: one question with two buttons
+            send(dispatcher, answers.ask_role())
+            return []
         send(dispatcher, answers.role_saved(role, library()))
         if role == CHILD and tracker.get_slot("age_band") is None:
             send(dispatcher, answers.ask_band())

@@ -78,3 +78,11 @@ def band_of(age: Optional[int]) -> Optional[str]:
 def says_parent(text: str) -> bool:
     """The writer presents themself as a parent, carer or teacher ("tôi là phụ huynh", "con tôi")."""
     return bool(_PARENT.search(haystack(text)))
+
+
+_CHILD = re.compile(r"\b(hoc sinh|hs|hoc tro|tre em|sinh vien|lop \d+|\d+ tuoi|(?:em|minh|to|tui|con|chau) la (?:con|be|tre|hoc))\b")
+
+
+def says_child(text: str) -> Optional[str]:
+    """"child" when the writer presents themself as a pupil or a child ("em là học sinh"), else None."""
+    return "child" if _CHILD.search(haystack(text)) else None

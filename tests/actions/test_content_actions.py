@@ -173,3 +173,12 @@ async def test_quiz_answers_typed_as_letters_and_unclear_ones() -> None:
 async def test_an_answer_without_a_quiz_offers_one() -> None:
     said = await Conversation().say("quiz_answer", "b")
     assert payloads(said) == ["/start_quiz"]
+
+
+async def test_an_unclear_role_gets_one_question_with_two_buttons() -> None:
+    chat = Conversation()
+    said = await chat.say("tell_role", "mình là người dùng mới")
+    assert payloads(said) == ['/tell_role{"role": "child"}', '/tell_role{"role": "parent"}']
+    assert "role" not in chat.slots
+    await chat.say("tell_role", role="parent")
+    assert chat.slots["role"] == "parent"
