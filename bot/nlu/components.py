@@ -61,79 +61,71 @@ class VietnameseTokenizer(Tokenizer):
         return [Token(t.text, t.start, t.end, lemma=t.lemma) for t in normalize.tokenize(text)]
 
 
-def _force(message: Message, intent: Text, why: Text, was: Optional[Text]) -> None:
-    """Put `intent` first with confidence 1, and say in /model/parse which rule did it and why."""
-    ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent]
-    message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}, *ranking], add_to_output=True)
-    message.set(why, {"forced": intent, "model_intent": was}, add_to_output=True)
+class _IntentRule(GraphComponent, IntentClassifier):
+    """Base of the deterministic rules that follow the classifier: they train nothing.
+
+    Registered (in subclasses) as intent classifiers because Rasa drops other component types at
+    prediction time. A rule may replace the predicted intent; /model/parse then shows which rule
+    did it and what the model had said, so a counsellor can see why.
+    """
+
+    #: The key in /model/parse that explains a replaced intent.
+    why = "rule"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "_IntentRule":
+        return cls()
+
+    def decide(self, text: Text, intent: Optional[Text], confidence: float) -> Optional[Text]:
+        """The intent to use instead, or None to keep the prediction."""
+        raise NotImplementedError
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            predicted = message.get(INTENT) or {}
+            name = predicted.get("name")
+            forced = self.decide(message.get(TEXT) or "", name, predicted.get("confidence") or 0.0)
+            if forced:
+                ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != forced]
+                message.set(INTENT, {"name": forced, "confidence": 1.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [{"name": forced, "confidence": 1.0}, *ranking], add_to_output=True)
+                message.set(self.why, {"forced": forced, "model_intent": name}, add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class AudienceRule(GraphComponent, IntentClassifier):
+class AudienceRule(_IntentRule):
     """A parent_guide guess written by a child about themself becomes ask_tip (bot/nlu/audience.py).
 
     Listed after the fallback and before the safety net; it never touches a risk intent.
     """
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
+    why = "audience_rule"
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "AudienceRule":
-        return cls()
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            name = (message.get(INTENT) or {}).get("name")
-            settled = audience.settle(message.get(TEXT) or "", name)
-            if settled:
-                _force(message, settled, "audience_rule", name)
-        return messages
+    def decide(self, text: Text, intent: Optional[Text], confidence: float) -> Optional[Text]:
+        return audience.settle(text, intent)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class SafetyNet(GraphComponent, IntentClassifier):
+class SafetyNet(_IntentRule):
     """Forces a disclosure intent when deterministic patterns see one the model missed.
 
-    Registered as an intent classifier because Rasa drops other component types
-    at prediction time; it must be listed after DIETClassifier and FallbackClassifier.
-    It only ever raises the risk level, never lowers it. It trains nothing: the
-    patterns are read from bot/nlu/data/safety_patterns.yml when the server starts.
+    It must be listed after DIETClassifier and FallbackClassifier. It only ever raises the risk
+    level, never lowers it. The patterns are read from bot/nlu/data/safety_patterns.yml when the
+    server starts.
     """
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
+    why = "safety_net"
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SafetyNet":
-        return cls()
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._guard(message)
-        return messages
-
-    @staticmethod
-    def _guard(message: Message) -> None:
-        predicted = message.get(INTENT) or {}
-        name, confidence = predicted.get("name"), predicted.get("confidence") or 0.0
-        forced = safety.decide(message.get(TEXT) or "", name, confidence)
-        if not forced:
-            return
-        # Visible in /model/parse, so a counsellor can see why the intent changed.
-        _force(message, forced, "safety_net", name)
+    def decide(self, text: Text, intent: Optional[Text], confidence: float) -> Optional[Text]:
+        return safety.decide(text, intent, confidence)
