@@ -88,9 +88,9 @@ def find_tip(lib: Library, entity: Optional[str], text: str) -> Optional[Tip]:
 
 
 def tip(tip_: Tip, band: str, role: Optional[str]) -> Reply:
-    text = tip_.bands[band]
+    text = f"{tip_.title}\n{tip_.bands[band]}"
     if role == PARENT:
-        text = f"Anh/chị có thể nói với con ({BAND_LABEL[band]}) như thế này:\n{text}"
+        text = f"{tip_.title}: anh/chị có thể nói với con ({BAND_LABEL[band]}) như thế này:\n{tip_.bands[band]}"
     return Reply(text, [button("Chủ đề khác", "ask_tip"), button("Làm quiz", "start_quiz")])
 
 
@@ -124,7 +124,17 @@ def _age_line(app: App, age: Optional[int], role: Optional[str]) -> str:
     return f"{rule} {verdict}"
 
 
+CHILD_APP_ADVICE = (
+    "Nếu dùng, bạn để tài khoản ở chế độ riêng tư, chỉ nhận tin nhắn của người quen, và nhờ bố mẹ cùng cài "
+    "đặt an toàn. Thấy điều gì làm bạn sợ hay khó chịu, chặn, báo cáo và kể với người lớn, hoặc gọi 111 "
+    "(miễn phí, 24/7)."
+)
+
+
 def app_guide(app: App, age: Optional[int], role: Optional[str]) -> Reply:
+    if role != PARENT:  # the guide's settings are written for parents: a child gets the short version
+        text = f"{app.name}\n{_age_line(app, age, role)}\n{CHILD_APP_ADVICE}"
+        return Reply(text, [button("Cách chặn, báo cáo", "ask_tip", topic="report_block"), button("Chủ đề khác", "ask_tip")])
     lines = [f"{app.name}", _age_line(app, age, role)]
     if app.rating:
         lines.append(f"Xếp hạng độ tuổi: {app.rating}")
@@ -132,12 +142,11 @@ def app_guide(app: App, age: Optional[int], role: Optional[str]) -> Reply:
     lines += [f"• {r}" for r in app.risks]
     lines.append("Cài đặt an toàn:")
     lines += [f"• {s}" for s in app.settings]
-    if role == PARENT and age is not None and app.min_age is not None and age < app.min_age and app.younger:
+    if age is not None and app.min_age is not None and age < app.min_age and app.younger:
         lines.append(app.younger)
-    if role == PARENT and app.sources:
+    if app.sources:
         lines.append("Nguồn: " + "; ".join(s.split(" – ")[0] for s in app.sources))
-    buttons = [button("Ứng dụng khác", "parent_guide", app="all")] if role == PARENT else [button("Chủ đề khác", "ask_tip")]
-    return Reply("\n".join(lines), buttons)
+    return Reply("\n".join(lines), [button("Ứng dụng khác", "parent_guide", app="all")])
 
 
 # --- guidance for parents ------------------------------------------------------------------
