@@ -162,7 +162,9 @@ def test_two_workers_keep_one_conversation_in_order(trained_model: str, tmp_path
         tracker = http_json(f"{bot.url}/conversations/child-workers/tracker")
         events = [e for e in tracker["events"] if e["event"] in ("user", "bot")]
         users = [e["text"] for e in events if e["event"] == "user"]
-        assert sorted(users) == sorted(messages)  # none lost, none doubled
+        log = [ln for ln in (bot.workdir / "rasa.log").read_text().splitlines() if "ERROR" in ln]
+        detail = f"replies: {[texts(r)[:60] for r in replies]}\nerrors: {log[-10:]}"
+        assert sorted(users) == sorted(messages), detail  # none lost, none doubled
         # The lock kept turns whole: every message is answered before the next one is read.
         for before, after in zip(events, events[1:]):
             assert not (before["event"] == "user" and after["event"] == "user")

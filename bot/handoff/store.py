@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, List, Optional
@@ -202,10 +203,15 @@ class HandoffStore:
         self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
         self._engine: Optional[sa.engine.Engine] = None
         self._session: Optional[sessionmaker] = None
+        self._lock = threading.RLock()
 
     # --- plumbing -----------------------------------------------------------------------
     @property
     def engine(self) -> sa.engine.Engine:
+        with self._lock:  # the retention purge uses the store from a thread too
+            return self._engine_locked()
+
+    def _engine_locked(self) -> sa.engine.Engine:
         if self._engine is None:
             url = sa.engine.make_url(self.url)
             kwargs: dict[str, Any] = {"future": True}
@@ -216,9 +222,10 @@ class HandoffStore:
                 kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
             else:
                 kwargs["pool_pre_ping"] = True
-            self._engine = sa.create_engine(url, **kwargs)
-            Base.metadata.create_all(self._engine)
-            self._session = sessionmaker(self._engine, future=True, expire_on_commit=False)
+            engine = sa.create_engine(url, **kwargs)
+            Base.metadata.create_all(engine)
+            self._session = sessionmaker(engine, future=True, expire_on_commit=False)
+            self._engine = engine
         return self._engine
 
     def session(self):  # type: ignore[no-untyped-def]
