@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import http_json, say, start_bot
+from tests.proxy import CuttableProxy
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -64,55 +64,28 @@ def pg_stores(db: str, port: int = 5432, lock: str = "") -> str:
 
 
 class Proxy:
-    """A TCP proxy to PostgreSQL that can be cut (every connection dropped, new ones refused) and restored."""
+    """tests/proxy.py's cuttable proxy to PostgreSQL, run in its own loop for these synchronous tests."""
 
-    def __init__(self, target_port: int = 5432) -> None:
-        self.target_port = target_port
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+    def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.server: Optional[asyncio.base_events.Server] = None
-        self.writers: set = set()
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.up()
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.writers |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        self.proxy = self._run(CuttableProxy("127.0.0.1", 5432).start())
+        self.port = self.proxy.port
 
     def _run(self, coro):  # type: ignore[no-untyped-def]
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
 
-    def up(self) -> None:
-        async def start() -> None:
-            self.server = await asyncio.start_server(self._client, "127.0.0.1", self.port, reuse_address=True)
-
-        self._run(start())
+    async def _call(self, fn):  # type: ignore[no-untyped-def]
+        fn()
 
     def down(self) -> None:
-        async def stop() -> None:
-            assert self.server is not None
-            self.server.close()
-            await self.server.wait_closed()
-            for w in list(self.writers):
-                w.close()
-            self.writers.clear()
+        self._run(self._call(self.proxy.cut))
 
-        self._run(stop())
+    def up(self) -> None:
+        self._run(self._call(self.proxy.restore))
 
     def close(self) -> None:
+        self._run(self.proxy.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 

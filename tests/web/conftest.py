@@ -52,9 +52,8 @@ async def browser(needs_chromium: None) -> AsyncIterator[Any]:
 def webchat_rasa(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a trained bot on localhost with the web chat channel and the action server.
 
-    Its own Rasa (like the handoff tests), so that the counsellor API has a token and a case store
-    of its own: the project's `start_bot` once credentials.yml lists the web chat channel, until then
-    a credentials file that does. WEBCHAT_TEST_MODEL=path/to/model.tar.gz skips training.
+    Its own Rasa (the project's `start_bot`, like the handoff tests), so that the counsellor API has a
+    token and a case store of its own. WEBCHAT_TEST_MODEL=path/to/model.tar.gz skips training.
     """
     reason = h.chromium_missing_reason()
     if reason:
@@ -70,12 +69,9 @@ def webchat_rasa(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         "DATABASE_URL": f"sqlite:///{workdir / 'handoff.db'}",
         "TELEGRAM_TOKEN": "",
     }
-    if h.credentials_have_webchat():
-        from tests.conftest import start_bot
+    from tests.conftest import start_bot
 
-        server: Any = start_bot(str(Path(model)), workdir, True, env)
-    else:
-        server = h.start_rasa_with_webchat(str(Path(model)), workdir, env)
+    server = start_bot(str(Path(model)), workdir, True, env)
     try:
         yield server.url
     finally:

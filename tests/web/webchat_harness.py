@@ -1,5 +1,5 @@
-"""Helpers for the web chat tests: an in-process channel server, a TCP proxy that can cut the
-network, a Rasa launcher with the web chat channel, and the Chromium settings."""
+"""Helpers for the web chat tests: an in-process channel server, another web site, the counsellor
+API and the Chromium settings (the real bot is the project's `start_bot`; the proxy is tests/proxy.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +19,8 @@ from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from bot.channels.webchat import WebChatInput
+from tests.conftest import free_port, http_json
+from tests.proxy import CuttableProxy  # noqa: F401 - the browser tests use h.CuttableProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -36,15 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SOCKET_IO_CLIENT = ROOT / "web" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
-WEBCHAT_CHANNEL = "bot.channels.webchat.WebChatInput"
-COUNSELLOR_CHANNEL = "bot.channels.counsellor.CounsellorInput"
 COUNSELLOR_TOKEN = "webchat-test-counsellor-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- an in-process channel with a scripted bot ----------------------------------------------------
@@ -106,64 +97,6 @@ async def serve_channel(channel: WebChatInput, agent: FakeAgent) -> AsyncIterato
         await server.wait_closed()
 
 
-# --- a TCP proxy whose network can be cut -------------------------------------------------------
-
-
-class CuttableProxy:
-    """Forwards a local port to `target`; `cut()` drops every connection and refuses new ones."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self.up = True
-        self._server: Optional[asyncio.base_events.Server] = None
-        self._writers: List[asyncio.StreamWriter] = []
-
-    async def start(self) -> "CuttableProxy":
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        return self
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while self.up:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        if not self.up:
-            client_w.transport.abort()
-            return
-        try:
-            server_r, server_w = await asyncio.open_connection(*self.target)
-        except OSError:
-            client_w.transport.abort()
-            return
-        self._writers += [client_w, server_w]
-        await asyncio.gather(self._pipe(client_r, server_w), self._pipe(server_r, client_w))
-
-    def cut(self) -> None:
-        self.up = False
-        for w in self._writers:
-            w.transport.abort()
-        self._writers.clear()
-
-    def restore(self) -> None:
-        self.up = True
-
-    async def stop(self) -> None:
-        self.cut()
-        if self._server:
-            self._server.close()
-            await self._server.wait_closed()
-
-
 # --- another web site, for the one-tag embed ------------------------------------------------------
 
 
@@ -193,116 +126,6 @@ class StaticSite:
     async def stop(self) -> None:
         if self._runner:
             await self._runner.cleanup()
-
-
-# --- a real Rasa with the web chat channel ------------------------------------------------------
-
-
-def http_json(url: str, payload: Any = None, timeout: float = 60) -> Any:
-    data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return json.loads(resp.read().decode() or "null")
-
-
-def credentials_have_webchat(path: Path = ROOT / "credentials.yml") -> bool:
-    return path.is_file() and WEBCHAT_CHANNEL in path.read_text(encoding="utf-8")
-
-
-@dataclass
-class RasaProcess:
-    url: str
-    procs: List[subprocess.Popen]
-
-    def stop(self) -> None:
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
-def _wait(check: Any, what: str, proc: subprocess.Popen, log: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}: {log.read_text()[-3000:]}")
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{what} did not start within {timeout}s: {log.read_text()[-3000:]}")
-
-
-def start_rasa_with_webchat(model: str, workdir: Path, env: Optional[dict] = None) -> RasaProcess:
-    """Action server + `rasa run --enable-api` with REST, the web chat and the counsellor channels.
-
-    Used only while the project's credentials.yml does not list the web chat channel yet;
-    otherwise the project's own `start_bot` (tests/conftest.py) serves it.
-    """
-    workdir.mkdir(parents=True, exist_ok=True)
-    port, actions_port = free_port(), free_port()
-    counsellor = COUNSELLOR_CHANNEL + ":\n" if (ROOT / "bot" / "channels" / "counsellor.py").is_file() else ""
-    (workdir / "credentials.yml").write_text(
-        f"rest:\n\n{WEBCHAT_CHANNEL}:\n  user_message_evt: user_uttered\n  bot_message_evt: bot_uttered\n"
-        f"  session_persistence: true\n  socketio_path: /socket.io\n\n{counsellor}"
-    )
-    (workdir / "endpoints.yml").write_text(
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
-        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-    )
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT), **(env or {})}
-    rasa = str(Path(sys.executable).with_name("rasa"))
-    procs: List[subprocess.Popen] = []
-    actions_log = workdir / "actions.log"
-    p = subprocess.Popen(
-        [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT,
-        stdout=actions_log.open("w"),
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    procs.append(p)
-    _wait(
-        lambda: http_json(f"http://127.0.0.1:{actions_port}/health", timeout=2),
-        "action server",
-        p,
-        actions_log,
-    )
-    rasa_log = workdir / "rasa.log"
-    p = subprocess.Popen(
-        [
-            rasa,
-            "run",
-            "--enable-api",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--model",
-            model,
-            "--credentials",
-            str(workdir / "credentials.yml"),
-            "--endpoints",
-            str(workdir / "endpoints.yml"),
-        ],
-        cwd=ROOT,
-        stdout=rasa_log.open("w"),
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    procs.append(p)
-    server = RasaProcess(f"http://127.0.0.1:{port}", procs)
-    try:
-        _wait(lambda: http_json(f"{server.url}/status", timeout=2).get("model_file"), "rasa", p, rasa_log)
-    except Exception:
-        server.stop()
-        raise
-    return server
 
 
 def chromium_missing_reason() -> Optional[str]:

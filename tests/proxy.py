@@ -1,0 +1,62 @@
+"""A TCP proxy whose network can be cut: the web chat's reconnect test and the database fault test."""
+from __future__ import annotations
+
+import asyncio
+from typing import List, Optional
+
+from tests.conftest import free_port
+
+
+class CuttableProxy:
+    """Forwards a local port to `target`; `cut()` drops every connection and refuses new ones."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.up = True
+        self._server: Optional[asyncio.base_events.Server] = None
+        self._writers: List[asyncio.StreamWriter] = []
+
+    async def start(self) -> "CuttableProxy":
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        return self
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while self.up:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        if not self.up:
+            client_w.transport.abort()
+            return
+        try:
+            server_r, server_w = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_w.transport.abort()
+            return
+        self._writers += [client_w, server_w]
+        await asyncio.gather(self._pipe(client_r, server_w), self._pipe(server_r, client_w))
+
+    def cut(self) -> None:
+        self.up = False
+        for w in self._writers:
+            w.transport.abort()
+        self._writers.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    async def stop(self) -> None:
+        self.cut()
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
