@@ -104,6 +104,14 @@ async def run_in_conversation(app: Any, sender_id: str, actions: tuple[str, ...]
             await agent.processor.execute_action(sender_id, name, output, agent.nlg, prediction)
 
 
+async def tell_child(app: Any, sender_id: str, text: str, case_id: int) -> None:
+    """A handoff notice to the child; the case changed anyway, so a failure is only logged."""
+    try:
+        await deliver_to_child(app, sender_id, text, {"case": case_id})
+    except Exception as exc:  # noqa: BLE001 - the child may read it later in the conversation
+        logger.warning("handoff notice for case %s not pushed: %s", case_id, type(exc).__name__)
+
+
 async def tell_child_closed(app: Any, case: Any) -> None:
     try:
         await run_in_conversation(app, case.sender_id, CLOSE_ACTIONS)
@@ -233,7 +241,7 @@ class CounsellorInput(InputChannel):
                 case = service.claim(self.store, self.settings, case_id, counsellor)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
-            await self._tell_child(request.app, case.sender_id, texts.CLAIMED, case.id)
+            await tell_child(request.app, case.sender_id, texts.CLAIMED, case.id)
             return response.json(case.to_json())
 
         @api.route("/cases/<case_id:int>/message", methods=["POST"])
@@ -267,11 +275,6 @@ class CounsellorInput(InputChannel):
 
         return api
 
-    async def _tell_child(self, app: Any, sender_id: str, text: str, case_id: int) -> None:
-        try:
-            await deliver_to_child(app, sender_id, text, {"case": case_id})
-        except Exception as exc:  # noqa: BLE001 - the case changed anyway; the child may read it later
-            logger.warning("handoff notice for case %s not pushed: %s", case_id, type(exc).__name__)
 
 
 async def send_counsellor_message(app: Any, store: HandoffStore, case: Any, counsellor: str, text: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any, Optional
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.channels.counsellor import send_counsellor_message, tell_child, tell_child_closed
 from bot.channels.telegram_client import TelegramSender
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
@@ -92,7 +93,7 @@ class TelegramHandoff:
                 return
             await self._answer_query(sender, query.id, f"Bạn đã nhận ca #{case_id}.")
             await notify.deliver_due(self.store, sender.bot)
-            await _tell_child(app, case.sender_id, texts.CLAIMED, case.id)
+            await tell_child(app, case.sender_id, texts.CLAIMED, case.id)
         elif action == "close":
             await self._answer_query(sender, query.id, f"Đóng ca #{case_id}.")
             await self._close(case_id, user, sender, app, None)
@@ -107,13 +108,9 @@ class TelegramHandoff:
                 await sender.send_text(chat_id, f"Không đóng được: {exc}")
             return
         await notify.deliver_due(self.store, sender.bot)
-        from bot.channels.counsellor import tell_child_closed
-
         await tell_child_closed(app, case)
 
     async def _answer(self, case_id: int, user: Any, text: str, sender: TelegramSender, app: Any, chat_id: int) -> None:
-        from bot.channels.counsellor import send_counsellor_message
-
         who = self.label(user)
         try:
             case = self.store.get(case_id)
@@ -139,12 +136,3 @@ class TelegramHandoff:
             await sender.call(sender.bot.answer_callback_query, query_id, text=text)
         except TelegramError as exc:
             logger.info("answerCallbackQuery failed: %s", type(exc).__name__)
-
-
-async def _tell_child(app: Any, sender_id: str, text: str, case_id: int) -> None:
-    from bot.channels.counsellor import deliver_to_child
-
-    try:
-        await deliver_to_child(app, sender_id, text, {"case": case_id})
-    except Exception as exc:  # noqa: BLE001
-        logger.warning("handoff notice for case %s not pushed: %s", case_id, type(exc).__name__)

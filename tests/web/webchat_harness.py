@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
