@@ -13,10 +13,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import audience, normalize, safety
+from bot.nlu import audience, normalize, reporter, safety
+from bot.risk import level_of, rank
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
@@ -123,9 +124,60 @@ class SafetyNet(_IntentRule):
     It must be listed after DIETClassifier and FallbackClassifier. It only ever raises the risk
     level, never lowers it. The patterns are read from bot/nlu/data/safety_patterns.yml when the
     server starts.
+
+    On a risk intent it also says, as entities that fill slots (domain.yml), what the dialogue needs:
+    - `reporter: adult` when an adult reports for a child (bot/nlu/reporter.py), so the reply fits them;
+    - `risk_evidence: weak` when only the model, below `strong_confidence`, saw the risk and no pattern
+      did: the bot then asks directly instead of paging counsellors (data/rules/safety.yml).
+    Nothing is added for a child with a confident signal, the common case.
     """
 
     why = "safety_net"
 
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"strong_confidence": 0.8}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyNet":
+        return cls(float({**cls.get_default_config(), **config}["strong_confidence"]))
+
+    def __init__(self, strong_confidence: float = 0.8) -> None:
+        self.strong_confidence = strong_confidence
+
     def decide(self, text: Text, intent: Optional[Text], confidence: float) -> Optional[Text]:
         return safety.decide(text, intent, confidence)
+
+    def evidence(self, text: Text, intent: Text, model_intent: Optional[Text], confidence: float) -> Text:
+        """"strong" when a pattern sees this level of risk or the model is sure of it, else "weak"."""
+        detection = safety.detect(text)
+        if detection and rank(level_of(detection.intent)) >= rank(level_of(intent)):
+            return "strong"
+        return "strong" if model_intent == intent and confidence >= self.strong_confidence else "weak"
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        before = [dict(m.get(INTENT) or {}) for m in messages]
+        super().process(messages)
+        for message, model in zip(messages, before):
+            intent = (message.get(INTENT) or {}).get("name")
+            if level_of(intent) == "none":
+                continue
+            text = message.get(TEXT) or ""
+            found = {
+                "reporter": reporter.reporter_of(text),
+                "risk_evidence": self.evidence(text, intent, model.get("name"), model.get("confidence") or 0.0),
+            }
+            added = [
+                {"entity": name, "value": value, "start": 0, "end": len(text), "confidence_entity": 1.0,
+                 "extractor": type(self).__name__}
+                for name, value in found.items() if value in ("adult", "weak")
+            ]
+            if added:
+                message.set(ENTITIES, [*(message.get(ENTITIES) or []), *added], add_to_output=True)
+        return messages

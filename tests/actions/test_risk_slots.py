@@ -1,50 +1,60 @@
-"""action_validate_slot_mappings keeps risk_level at the highest level seen."""
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+"""risk_level keeps the highest level seen (bot/slots.py), on a real tracker with the project's domain."""
+from pathlib import Path
 
-from actions.safety import ValidateSlotMappings
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import AllSlotsReset, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
-DOMAIN = {"slots": {"risk_level": {"type": "text", "mappings": [{"type": "from_intent"}]},
-                    "risk_category": {"type": "text", "mappings": [{"type": "from_intent"}]}}}
+from bot.slots import RiskLevelSlot
 
-
-def user(intent):
-    return {"event": "user", "text": "...", "parse_data": {"intent": {"name": intent, "confidence": 1.0}}}
+DOMAIN = Domain.load(Path(__file__).parents[2] / "domain.yml")
 
 
-def level(value):
-    return {"event": "slot", "name": "risk_level", "value": value}
+def tracker(*levels):
+    t = DialogueStateTracker("child-1", DOMAIN.slots)
+    for level in levels:
+        t.update(UserUttered("...", {"name": "x", "confidence": 1.0}))
+        t.update(SlotSet("risk_level", level))
+    return t
 
 
-def tracker(events):
-    slots = {"risk_level": None, "risk_category": None}
-    for e in events:
-        if e["event"] == "slot":
-            slots[e["name"]] = e["value"]
-    return Tracker("child-1", slots, events[-2].get("parse_data", {}) if len(events) > 1 else {},
-                   events, False, None, {}, "action_listen")
+def test_the_domain_uses_the_max_slot():
+    assert isinstance(DOMAIN.slots[[s.name for s in DOMAIN.slots].index("risk_level")], RiskLevelSlot)
 
 
-async def run(events):
-    return await ValidateSlotMappings().run(CollectingDispatcher(), tracker(events), DOMAIN)
+def test_starts_at_none():
+    assert tracker().get_slot("risk_level") == "none"
 
 
-async def test_a_milder_message_does_not_lower_the_level():
-    events = [user("disclose_self_harm"), level("imminent"), user("disclose_scam"), level("medium")]
-    assert await run(events) == [SlotSet("risk_level", "imminent")]
+@pytest.mark.parametrize("levels, expected", [
+    (["imminent", "medium"], "imminent"),
+    (["low", "high"], "high"),
+    (["medium"], "medium"),
+    (["high", "none", "low", None], "high"),
+])
+def test_a_milder_message_never_lowers_the_level(levels, expected):
+    assert tracker(*levels).get_slot("risk_level") == expected
 
 
-async def test_a_stronger_message_raises_the_level():
-    events = [user("express_distress"), level("low"), user("disclose_grooming"), level("high")]
-    assert await run(events) == [SlotSet("risk_level", "high")]
+def test_replaying_the_events_gives_the_same_level():
+    t = tracker("imminent", "medium")
+    replayed = DialogueStateTracker.from_events("child-1", list(t.events), DOMAIN.slots)
+    assert replayed.get_slot("risk_level") == "imminent"
+    assert replayed.current_state()["slots"]["risk_level"] == "imminent"
 
 
-async def test_first_disclosure_sets_its_level():
-    assert await run([user("disclose_cyberbullying"), level("medium")]) == [SlotSet("risk_level", "medium")]
+def test_a_reset_really_resets():
+    t = tracker("imminent")
+    t.update(AllSlotsReset())
+    assert t.get_slot("risk_level") == "none"
+    t.update(SlotSet("risk_level", "low"))
+    assert t.get_slot("risk_level") == "low"
 
 
-async def test_category_is_the_latest_disclosure():
-    events = [user("disclose_self_harm"), level("imminent"), user("disclose_scam"),
-              {"event": "slot", "name": "risk_category", "value": "disclose_scam"}]
-    assert await run(events) == [SlotSet("risk_category", "disclose_scam")]
+def test_reporter_stays_adult_once_an_adult_reported():
+    t = DialogueStateTracker("parent-1", DOMAIN.slots)
+    assert t.get_slot("reporter") is None
+    for value, expected in [("child", "child"), ("adult", "adult"), ("child", "adult")]:
+        t.update(SlotSet("reporter", value))
+        assert t.get_slot("reporter") == expected

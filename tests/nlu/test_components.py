@@ -89,3 +89,48 @@ def test_low_confidence_with_a_risk_cue_errs_to_safety(safety_net):
     message = _classified("em sợ lắm", "nlu_fallback", 0.3)
     safety_net.process([message])
     assert message.get(INTENT)["name"] in {"express_distress", "disclose_self_harm", "disclose_abuse_offline"}
+
+
+def _entities(message):
+    return {e["entity"]: e["value"] for e in message.get("entities") or []}
+
+
+def test_a_child_with_a_pattern_cue_adds_nothing(safety_net):
+    # The common case keeps the slot defaults (reporter child, evidence strong) from domain.yml.
+    message = _classified("e muon chet", "disclose_self_harm", 0.4)
+    safety_net.process([message])
+    assert _entities(message) == {}
+
+
+def test_the_model_alone_and_unsure_is_weak_evidence(safety_net):
+    # No pattern sees self-harm here; the model's guess alone must not page counsellors.
+    message = _classified("chán quá đi thôi, chắc nghỉ chơi luôn", "disclose_self_harm", 0.55)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "disclose_self_harm"  # /model/parse keeps the likeliest intent
+    assert _entities(message) == {"risk_evidence": "weak"}
+
+
+def test_the_model_alone_and_sure_is_strong_evidence(safety_net):
+    message = _classified("chán quá đi thôi, chắc nghỉ chơi luôn", "disclose_self_harm", 0.95)
+    safety_net.process([message])
+    assert _entities(message) == {}
+
+
+def test_an_adult_reporting_for_a_child_is_marked(safety_net):
+    message = _classified("con gái tôi bị người lạ dọa tung ảnh", "parent_guide", 0.9)
+    safety_net.process([message])
+    assert message.get(INTENT)["name"] == "disclose_sexual_exploitation"
+    assert _entities(message) == {"reporter": "adult"}
+
+
+def test_no_entities_without_a_risk(safety_net):
+    message = _classified("con tôi 10 tuổi chơi TikTok được không", "parent_guide", 0.9)
+    safety_net.process([message])
+    assert _entities(message) == {}
+
+
+def test_the_threshold_comes_from_the_config(context):
+    strict = SafetyNet.create({"strong_confidence": 0.99}, *context)
+    message = _classified("chán quá đi thôi, chắc nghỉ chơi luôn", "disclose_self_harm", 0.95)
+    strict.process([message])
+    assert _entities(message) == {"risk_evidence": "weak"}
