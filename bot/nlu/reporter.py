@@ -33,6 +33,13 @@ _ADULT = re.compile(
         r"|ba noi|ba ngoai|ong noi|ong ngoai|ong|ba|di|co|chu|bac|cau|mo|thim|anh trai|chi gai|hang xom|bao mau)"
         r" (cua|chu nhiem|day|o|mot|hai|ba|\d)",
         r"\b(toi|minh|em|tui) la (phu huynh|giao vien|co giao|thay giao|bao mau)\b",
+        r"\b(toi|minh|tui) la (me|bo|ba|phu huynh|giao vien|co giao|thay giao|ong|ba noi|ba ngoai|bac|chu|co|di|cau|mo)"
+        r"( cua (chau|be|em|hai|ba|mot))?\s*[,.:;!]",
+        r"\b(toi|minh|em|tui) (la|lam) (chu nhiem|huan luyen vien|hlv|quan ly|chu quan|chu nha|tong phu trach)\b",
+        r"\b(co giao|thay giao|giao vien|phu huynh|me chau|bo chau|ba chau) day (a|ạ)\b",
+        rf"\bhoc sinh lop \d+\w?( cua)? {_MINE}\b",
+        r"\b(lop|truong|doi) toi\b",
+        r"\b(ong ba|ba|ong|ba ngoai|ba noi) (trong|cham|nuoi|giu) (chau|be)\b",
         r"\b(phu huynh|giao vien|co giao|thay giao|bao mau) (day|chu nhiem|cua) (lop|truong|hoc sinh|chau|be|em)\b",
         r"\b(me|bo|ba|cha) (cua )?(chau|be|em|hoc sinh) (day|a|xin|muon|can)\b",
         r"\b(i am|i'm) (a |the )?(mother|father|mom|dad|parent|teacher)\b",
