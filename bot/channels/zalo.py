@@ -170,6 +170,9 @@ class ZaloInput(InputChannel):
         self.tick = RETRY_TICK_SECONDS
         self._worker: Optional[asyncio.Task] = None
         self._tasks: set[asyncio.Task] = set()
+        #: One child's events are handled one after the other, in the order they came (per process;
+        #: Rasa's lock store orders turns across processes).
+        self._user_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
         if self.settings.enabled:
             logger.info("Zalo channel enabled (%r)", self.settings)
@@ -301,10 +304,25 @@ class ZaloInput(InputChannel):
         task.add_done_callback(self._tasks.discard)
 
     # --- the inbox --------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _in_order(self, user: str) -> Any:
+        lock, users = self._user_locks.get(user) or (asyncio.Lock(), 0)
+        self._user_locks[user] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._user_locks[user]
+            if users <= 1:
+                del self._user_locks[user]
+            else:
+                self._user_locks[user] = (lock, users - 1)
+
     async def handle(self, key: str, event: dict[str, Any], attempt: int, app: Any) -> bool:
         """Handle one stored event; done only if it went through, else retried later. True when done."""
         try:
-            await self._process(event, app)
+            async with self._in_order(_user_of(event) or ""):
+                await self._process(event, app)
         except Exception as exc:  # noqa: BLE001 - kept in the inbox: retried
             give_up = attempt >= MAX_ATTEMPTS
             delay = min(600.0, 5.0 * 2 ** (attempt - 1))

@@ -245,6 +245,14 @@ async def test_an_event_left_by_a_dead_process_is_handled_after_a_restart(zalo_a
         assert (await s.post_event(event)).json() == {"status": "duplicate"}
 
 
+async def test_one_childs_messages_are_answered_in_order(zalo_api, db) -> None:
+    async for s, rasa in served(zalo_api):
+        await s.post_event(fz.event("user_send_text", text="cham"))  # a slow turn first
+        await s.post_event(fz.event("user_send_text", text="nhanh"))
+        await s.settle()
+        assert [t.rsplit("(", 1)[-1] for t in zalo_api.texts_to(USER)] == ["cham)", "nhanh)"]
+
+
 async def test_rasa_failing_still_gives_111(zalo_api, db) -> None:
     async for s, rasa in served(zalo_api):
         rasa.fail = True

@@ -71,6 +71,10 @@ class StandInRasa:
         if self.fail:
             raise RuntimeError("the model crashed")
         out, sender = message.output_channel, message.sender_id
+        if (message.text or "").startswith("cham"):  # a slow turn
+            import asyncio
+
+            await asyncio.sleep(0.3)
         if self.agent is not None:  # the conversation, like Rasa keeps it (the window and menus read it)
             from rasa.shared.core.events import BotUttered, UserUttered
 
