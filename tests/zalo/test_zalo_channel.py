@@ -7,6 +7,7 @@ a failed refresh; the channel off without ZALO_APP_ID.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import sqlite3
@@ -239,7 +240,7 @@ async def test_an_event_left_by_a_dead_process_is_handled_after_a_restart(zalo_a
         for _ in range(200):  # the worker of the new process picks it up by itself
             if zalo_api.texts_to(USER):
                 break
-            await __import__("asyncio").sleep(0.02)
+            await asyncio.sleep(0.02)
         assert rasa.texts == ["e muon chet"] and zalo_api.texts_to(USER) == [zh.StandInRasa.SELF_HARM]
         assert state.status(key) == "done"
         assert (await s.post_event(event)).json() == {"status": "duplicate"}
@@ -360,6 +361,8 @@ def test_event_keys() -> None:
 
 
 async def test_rest_clients_cannot_write_into_a_zalo_conversation() -> None:
+    import socket
+
     from sanic import Sanic
 
     from bot.channels.rest import RestInput
@@ -367,8 +370,6 @@ async def test_rest_clients_cannot_write_into_a_zalo_conversation() -> None:
     Sanic.test_mode = True
     app = Sanic("rest_zalo_guard")
     app.blueprint(RestInput().blueprint(zh.StandInRasa()), url_prefix="/webhooks/rest")
-    import socket
-
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)

@@ -6,6 +6,7 @@ Telegram `tests/channels/fake_bot_api.py`, both on 127.0.0.1.
 """
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from typing import Any, Optional
 
 import httpx
 from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Sanic
 
 from bot.channels.counsellor import CounsellorInput
@@ -72,12 +74,8 @@ class StandInRasa:
             raise RuntimeError("the model crashed")
         out, sender = message.output_channel, message.sender_id
         if (message.text or "").startswith("cham"):  # a slow turn
-            import asyncio
-
             await asyncio.sleep(0.3)
         if self.agent is not None:  # the conversation, like Rasa keeps it (the window and menus read it)
-            from rasa.shared.core.events import BotUttered, UserUttered
-
             tracker = await self.agent.tracker_store.get_or_create_tracker(sender)
             tracker.update(UserUttered(message.text, input_channel=message.input_channel))
             if message.text == "/greet":
@@ -107,8 +105,6 @@ class Served:
 
     async def settle(self) -> None:
         """Wait for the events being handled in the background."""
-        import asyncio
-
         while self.zalo._tasks:  # noqa: SLF001 - the test waits for the channel's own tasks
             await asyncio.gather(*list(self.zalo._tasks), return_exceptions=True)  # noqa: SLF001
 
