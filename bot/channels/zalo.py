@@ -281,6 +281,9 @@ class ZaloInput(InputChannel):
                 logger.warning("Zalo webhook: an event older than %.0f s was refused (replay)", self.settings.max_event_age)
                 return response.json({"status": "stale"}, status=403)
             if event.get("event_name") not in HANDLED_EVENTS:
+                if str(event.get("event_name") or "").startswith("anonymous_"):
+                    # A visitor who does not follow the OA: the customer-service API cannot answer them.
+                    logger.warning("Zalo: a message from a visitor who does not follow the OA was not answered")
                 return response.json({"status": "ignored"})
             key = event_key(event)
             if key is None or _user_of(event) is None:

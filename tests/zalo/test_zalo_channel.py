@@ -162,6 +162,7 @@ async def test_follow_greets_with_the_menu_and_unfollow_does_nothing(zalo_api, d
         assert {b["type"] for b in buttons} == {"oa.query.show"}
         await s.post_event(fz.event("unfollow"))
         await s.post_event(fz.event("user_seen_message"))
+        assert (await s.post_event(fz.event("anonymous_send_text", text="chao"))).json() == {"status": "ignored"}
         await s.settle()
         assert rasa.texts == ["/greet"] and len(zalo_api.requests) == 1
 
