@@ -225,9 +225,11 @@ class ZaloInput(InputChannel):
     def fresh(self, event: dict[str, Any], now: Optional[float] = None) -> bool:
         """The event's own timestamp (epoch ms) is recent: an old signed event replayed is refused."""
         try:
-            stamp = float(event.get("timestamp")) / 1000.0  # type: ignore[arg-type]
+            stamp = float(event.get("timestamp"))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return False
+        if stamp > 1e11:  # Zalo sends milliseconds; seconds are read too
+            stamp /= 1000.0
         age = (time.time() if now is None else now) - stamp
         return -self.settings.max_event_age <= age <= self.settings.max_event_age
 

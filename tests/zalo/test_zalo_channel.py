@@ -102,6 +102,15 @@ async def test_the_bare_hex_signature_of_the_right_key_is_accepted(zalo_api, db)
         assert rasa.texts == ["chao"]
 
 
+def test_event_age_in_milliseconds_or_seconds(zalo_api) -> None:
+    channel = ZaloInput(zh.zalo_settings(zalo_api))
+    now = time.time()
+    assert channel.fresh({"timestamp": str(int(now * 1000))}, now)
+    assert channel.fresh({"timestamp": str(int(now - 100))}, now)
+    assert not channel.fresh({"timestamp": str(int((now - 301) * 1000))}, now)
+    assert not channel.fresh({"timestamp": "yesterday"}, now) and not channel.fresh({}, now)
+
+
 async def test_not_json_is_refused(zalo_api, db) -> None:
     async for s, _ in served(zalo_api):
         reply = await s.client.post(s.url + "/webhooks/zalo/webhook", content=b"[1, 2", headers={"X-ZEvent-Signature": "mac=00"})
