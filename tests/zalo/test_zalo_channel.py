@@ -405,3 +405,36 @@ def test_window_rule() -> None:
     assert not outside_window((now - dt.timedelta(hours=47)).timestamp(), now)
     assert outside_window((now - dt.timedelta(hours=49)).timestamp(), now)
     assert utcnow()  # the store's clock is naive UTC
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_state_on_both_databases(backend, tmp_path) -> None:
+    """Tokens and inbox on SQLite, and on PostgreSQL when one answers (rows of a unique app id only)."""
+    import uuid
+
+    from tests.handoff.conftest import PG_URL, postgres_ready
+
+    if backend == "postgresql" and not postgres_ready():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (pg_isready failed): SQLite only")
+    store = HandoffStore(PG_URL if backend == "postgresql" else f"sqlite:///{tmp_path / 'h.db'}")
+    state = ZaloState(store, f"test-{uuid.uuid4().hex[:12]}")
+    try:
+        assert state.tokens("", "") is None
+        assert state.tokens("a0", "r0").access_token == "a0"
+        state.save_tokens("a1", "r1", 100)
+        assert state.tokens("a0", "r0").refresh_token == "r1"
+        key = uuid.uuid4().hex
+        event = {"event_name": "user_send_text", "message": {"msg_id": key, "text": "chào"}}
+        assert state.accept(key, event, lease=0) and not state.accept(key, event, lease=0)
+        assert key in state.due(limit=1000)
+        taken = state.take(key, 60)
+        assert taken == (event, 2) and state.take(key, 60) is None  # leased: nobody else takes it
+        state.done(key)
+        assert state.status(key) == "done" and key not in state.due(limit=1000)
+    finally:
+        from bot.channels.zalo_state import ZaloEventRow, ZaloTokenRow
+
+        with store.session() as session:  # leave the shared database as it was
+            session.query(ZaloTokenRow).filter(ZaloTokenRow.app_id == state.app_id).delete()
+            session.query(ZaloEventRow).filter(ZaloEventRow.key == key).delete()
+        store.dispose()
