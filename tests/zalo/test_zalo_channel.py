@@ -418,12 +418,12 @@ def test_state_on_both_databases(backend, tmp_path) -> None:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (pg_isready failed): SQLite only")
     store = HandoffStore(PG_URL if backend == "postgresql" else f"sqlite:///{tmp_path / 'h.db'}")
     state = ZaloState(store, f"test-{uuid.uuid4().hex[:12]}")
+    key = uuid.uuid4().hex
     try:
         assert state.tokens("", "") is None
         assert state.tokens("a0", "r0").access_token == "a0"
         state.save_tokens("a1", "r1", 100)
         assert state.tokens("a0", "r0").refresh_token == "r1"
-        key = uuid.uuid4().hex
         event = {"event_name": "user_send_text", "message": {"msg_id": key, "text": "chào"}}
         assert state.accept(key, event, lease=0) and not state.accept(key, event, lease=0)
         assert key in state.due(limit=1000)
