@@ -292,9 +292,10 @@ class ZaloInput(InputChannel):
                 return response.json({"status": "ignored"})
             try:
                 accepted = self.state.accept(key, event, LEASE_SECONDS)
-            except Exception as exc:  # noqa: BLE001 - not kept: let Zalo retry, if it does
-                logger.error("Zalo event not stored (%s): answered 500", type(exc).__name__)
-                return response.json({"status": "error"}, status=500)
+            except Exception as exc:  # noqa: BLE001 - database down: answer anyway, without the inbox
+                logger.error("Zalo event not stored (%s): handled once, without retries", type(exc).__name__)
+                self._spawn(self._handle_unstored(event, request.app))
+                return response.json({"status": "accepted", "stored": False})
             if not accepted:
                 logger.debug("Zalo event already received: skipped")
                 return response.json({"status": "duplicate"})
@@ -343,6 +344,14 @@ class ZaloInput(InputChannel):
         except Exception as exc:  # noqa: BLE001 - handled; the lease runs out and it may come twice
             logger.error("Zalo event handled but not marked done (%s)", type(exc).__name__)
         return True
+
+    async def _handle_unstored(self, event: dict[str, Any], app: Any) -> None:
+        """The database is down: still answer (the front door gives 111 if Rasa fails too)."""
+        try:
+            async with self._in_order(_user_of(event) or ""):
+                await self._process(event, app)
+        except Exception as exc:  # noqa: BLE001 - nothing more can be done for this one
+            logger.error("Zalo event not handled and not stored (%s): lost", type(exc).__name__)
 
     async def run_due(self, app: Any) -> int:
         """Handle events whose lease ran out (a dead or failed handler); returns how many were done."""

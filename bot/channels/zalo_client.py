@@ -112,6 +112,7 @@ class ZaloClient:
         self._sleep = sleep
         self._http: Optional[httpx.AsyncClient] = None
         self._refresh_lock = asyncio.Lock()
+        self._last: Optional[Tokens] = None
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -126,7 +127,14 @@ class ZaloClient:
 
     # --- tokens -----------------------------------------------------------------------------
     def _stored(self) -> Optional[Tokens]:
-        return self.state.tokens(self.settings.access_token, self.settings.refresh_token)
+        """The pair from the database; while the database is down, the last one read (to still send 111)."""
+        try:
+            self._last = self.state.tokens(self.settings.access_token, self.settings.refresh_token)
+        except Exception as exc:
+            if self._last is None:
+                raise
+            logger.error("Zalo tokens not readable (%s): using the last pair read", type(exc).__name__)
+        return self._last
 
     async def access_token(self) -> str:
         tokens = self._stored()

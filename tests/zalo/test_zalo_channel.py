@@ -264,6 +264,23 @@ async def test_one_childs_messages_are_answered_in_order(zalo_api, db) -> None:
         assert [t.rsplit("(", 1)[-1] for t in zalo_api.texts_to(USER)] == ["cham)", "nhanh)"]
 
 
+async def test_with_the_database_down_the_child_still_gets_an_answer(zalo_api, db, monkeypatch) -> None:
+    import sqlalchemy as sa
+
+    def down(*_: Any, **__: Any) -> Any:
+        raise sa.exc.OperationalError("select", {}, Exception("database is down"))
+
+    async for s, rasa in served(zalo_api):
+        await s.post_event(fz.event("user_send_text", text="chao"))
+        await s.settle()
+        monkeypatch.setattr(s.zalo.state, "accept", down)
+        monkeypatch.setattr(s.zalo.state, "tokens", down)
+        reply = await s.post_event(fz.event("user_send_text", text="e muon chet"))
+        assert reply.json() == {"status": "accepted", "stored": False}
+        await s.settle()
+        assert zalo_api.texts_to(USER)[-1] == zh.StandInRasa.SELF_HARM
+
+
 async def test_rasa_failing_still_gives_111(zalo_api, db) -> None:
     async for s, rasa in served(zalo_api):
         rasa.fail = True
