@@ -21,6 +21,12 @@ esac
 [ -n "${RASA_API_TOKEN:-}" ] && AUTH=(--auth-token "$RASA_API_TOKEN")
 mkdir -p var
 MODEL=$($BIN/python scripts/model.py)
+# endpoints.yml names the action server on 5055; another ACTIONS_PORT needs a copy that says so.
+ENDPOINTS=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then
+  sed "s#localhost:5055/webhook#localhost:$ACTIONS_PORT/webhook#" endpoints.yml > var/endpoints.yml
+  ENDPOINTS=var/endpoints.yml
+fi
 
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -29,7 +35,7 @@ trap stop INT TERM EXIT
 $BIN/rasa run actions --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
 $BIN/rasa run --enable-api "${AUTH[@]}" -i "$HOST" -p "$PORT" --model "$MODEL" \
-  --credentials credentials.yml --endpoints endpoints.yml --cors "${CORS_ORIGINS:-http://localhost:$PORT}" &
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --cors "${CORS_ORIGINS:-http://localhost:$PORT}" &
 pids+=($!)
 if [ -n "${TELEGRAM_TOKEN:-}" ]; then
   if [ -n "${TELEGRAM_WEBHOOK_URL:-}" ]; then
@@ -48,6 +54,7 @@ cat <<MSG
   Rasa           http://$HOST:$PORT   (REST: /webhooks/rest/webhook, socket.io: /socket.io, API: /model/parse)
   Web chat       http://$HOST:$PORT/webhooks/webchat/   (widget: /webhooks/webchat/widget.js, demo: /webhooks/webchat/embed-demo.html)
   Telegram       $([ -n "${TELEGRAM_TOKEN:-}" ] && { [ -n "${TELEGRAM_WEBHOOK_URL:-}" ] && echo "webhook $TELEGRAM_WEBHOOK_URL" || echo "polling runner (python -m bot.telegram)"; } || echo "off (set TELEGRAM_TOKEN)")
+  Zalo OA        $([ -n "${ZALO_APP_ID:-}" ] && echo "webhook http://$HOST:$PORT/webhooks/zalo/webhook" || echo "off (set ZALO_APP_ID)")
   Ctrl-C stops everything.
 
 MSG

@@ -43,7 +43,7 @@ from sanic.response import HTTPResponse
 
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, HandoffStore, shared_store
+from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, ChildUnreachable, HandoffStore, shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ STATUSES = (OPEN, CLAIMED, CLOSED)
 def output_channel_for(app: Any, tracker: Any) -> Optional[OutputChannel]:
     """The output channel of the conversation's latest input channel (None: nothing to push to)."""
     latest = tracker.get_latest_input_channel() if tracker is not None else None
-    if not latest and str(getattr(tracker, "sender_id", "")).startswith("tg:"):
-        latest = "telegram"
+    sender_id = str(getattr(tracker, "sender_id", ""))
+    if not latest and sender_id.startswith(("tg:", "zalo:")):
+        latest = "telegram" if sender_id.startswith("tg:") else "zalo"
     output: Optional[OutputChannel] = None
     for channel in getattr(app.ctx, "input_channels", None) or []:
         if channel.name() == latest:
@@ -68,14 +69,18 @@ async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: Option
     """Append `text` to the child's conversation as a bot message and push it to the child's channel.
 
     Returns True when it was pushed (False: only stored, e.g. REST). Raises if the child's
-    channel refuses it, so that callers can report the failure.
+    channel refuses it, so that callers can report the failure; `ChildUnreachable` (before anything
+    is stored) when the channel says it cannot reach the child now (Zalo's 48-hour window).
     """
     agent = app.ctx.agent
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+        output = output_channel_for(app, tracker)
+        reason = getattr(output, "unreachable_reason", lambda _: None)(tracker)
+        if reason:
+            raise ChildUnreachable(reason)
         tracker.update(BotUttered(text, metadata={"handoff": True, **(metadata or {})}))
         await agent.tracker_store.save(tracker)
-    output = output_channel_for(app, tracker)
     if output is None:
         return False
     await output.send_text_message(sender_id, text)
@@ -259,7 +264,10 @@ class CounsellorInput(InputChannel):
                 return response.json({"error": str(exc)}, status=404)
             if case.status != CLAIMED or case.counsellor != counsellor:
                 return response.json({"error": "claim the case first"}, status=409)
-            pushed = await send_counsellor_message(request.app, self.store, case, counsellor, text)
+            try:
+                pushed = await send_counsellor_message(request.app, self.store, case, counsellor, text)
+            except ChildUnreachable as exc:  # not dropped: the counsellor is told why, the case shows it
+                return response.json({"delivered": False, "case": case.id, "error": exc.reason}, status=409)
             return response.json({"delivered": pushed, "case": case.id})
 
         @api.route("/cases/<case_id:int>/close", methods=["POST"])
@@ -278,6 +286,15 @@ class CounsellorInput(InputChannel):
 
 
 async def send_counsellor_message(app: Any, store: HandoffStore, case: Any, counsellor: str, text: str) -> bool:
-    """A counsellor's message to the child: history (redacted) + the child's conversation and channel."""
+    """A counsellor's message to the child: history (redacted) + the child's conversation and channel.
+
+    If the child's channel cannot take it now (`ChildUnreachable`), the case records an `undelivered`
+    event with the reason and the error goes up to the caller, who tells the counsellor.
+    """
     store.add_event(case.id, "counsellor_message", counsellor, text)
-    return await deliver_to_child(app, case.sender_id, texts.COUNSELLOR_PREFIX + text, {"case": case.id})
+    try:
+        return await deliver_to_child(app, case.sender_id, texts.COUNSELLOR_PREFIX + text, {"case": case.id})
+    except ChildUnreachable as exc:
+        store.add_event(case.id, "undelivered", "bot", exc.reason)
+        logger.warning("handoff: message for case %s not deliverable now (child must write again)", case.id)
+        raise

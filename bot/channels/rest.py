@@ -6,7 +6,7 @@ Same name, routes and replies as Rasa's `rest`. What it adds:
 - a body that is not a JSON object gets 400 with a JSON error (Rasa's answers 500); a `message` that is
   not a string is treated as empty (Rasa's answers nothing);
 - the input channel is always `rest` (a client cannot pass as Telegram), and a client cannot write into a
-  Telegram child's conversation (`tg:` sender ids are refused).
+  Telegram or Zalo child's conversation (`tg:` and `zalo:` sender ids are refused).
 In `credentials.yml`: `bot.channels.rest.RestInput:` instead of `rest:`.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 from bot.channels.front_door import FrontDoor
 
 NOT_AN_OBJECT = {"error": 'the body must be a JSON object: {"sender": "...", "message": "..."}'}
-TELEGRAM_SENDER = {"error": "sender ids starting with tg: belong to the Telegram channel"}
+TELEGRAM_SENDER = {"error": "sender ids starting with tg: or zalo: belong to the Telegram and Zalo channels"}
 
 
 class RestInput(RasaRestInput):
@@ -53,7 +53,7 @@ class RestInput(RasaRestInput):
                 return None
             if not isinstance(body, dict):
                 return response.json(NOT_AN_OBJECT, status=400)
-            if str(body.get("sender") or "").startswith("tg:"):
+            if str(body.get("sender") or "").startswith(("tg:", "zalo:")):
                 return response.json(TELEGRAM_SENDER, status=400)
             return None
 

@@ -22,7 +22,7 @@ from bot.channels.counsellor import send_counsellor_message, tell_child, tell_ch
 from bot.channels.telegram_client import TelegramSender
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, CaseError, HandoffStore, shared_store
+from bot.handoff.store import CLAIMED, CaseError, ChildUnreachable, HandoffStore, shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,8 @@ class TelegramHandoff:
             return
         try:
             await send_counsellor_message(app, self.store, case, who, text)
+        except ChildUnreachable as exc:  # e.g. Zalo's 48-hour window: the child must write first
+            await sender.send_text(chat_id, texts.unreachable_text(case_id, exc.reason))
         except Exception as exc:  # noqa: BLE001 - tell the counsellor, never lose silently
             logger.error("handoff: message for case %s not delivered: %s", case_id, type(exc).__name__)
             await sender.send_text(chat_id, f"[Ca #{case_id}] Chưa gửi được cho trẻ, hãy thử lại.")

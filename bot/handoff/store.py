@@ -175,6 +175,17 @@ class CaseError(Exception):
     """A lifecycle step that is not allowed (claiming a claimed case, unknown case...)."""
 
 
+class ChildUnreachable(Exception):
+    """The child's channel cannot take a message now (Zalo: 48 h after the child's last message).
+
+    `reason` is said to the counsellor, in Vietnamese; the case records it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _iso(value: Optional[dt.datetime]) -> Optional[str]:
     return value.replace(tzinfo=dt.timezone.utc).isoformat() if value else None
 

@@ -76,5 +76,20 @@ def deleted_text(case: Case) -> str:
     return f"[Ca #{case.id}] Trẻ đã yêu cầu xóa dữ liệu; ca đã đóng và nội dung đã được xóa."
 
 
+def unreachable_text(case_id: int, reason: str) -> str:
+    """The counsellor's message could not reach the child now; it is kept on the case."""
+    return (
+        f"[Ca #{case_id}] ⚠️ Chưa gửi được cho trẻ: {reason} "
+        "Tin của bạn đã được ghi vào ca; khi trẻ nhắn lại, hãy trả lời lại tin đó."
+    )
+
+
+ZALO_TOKEN_FAILED = (
+    "⚠️ Kênh Zalo: không làm mới được mã truy cập (access token) của OA, nên bot chưa trả lời được trẻ "
+    "trên Zalo. Người quản trị cần cấp quyền lại cho ứng dụng trong Zalo (ZALO_ACCESS_TOKEN, "
+    "ZALO_REFRESH_TOKEN) rồi khởi động lại bot; tin của trẻ được giữ và sẽ được trả lời sau."
+)
+
+
 def relay_text(case_id: int, text: str) -> str:
     return f"[Ca #{case_id}] {text}"
