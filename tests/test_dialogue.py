@@ -124,3 +124,61 @@ def test_no_keeps_the_data(rasa_server):
     say(rasa_server.url, sender, "xoa lich su chat")
     assert "không xóa" in _text(say(rasa_server.url, sender, "/deny"))
     assert tracker_slots(rasa_server.url, sender)["risk_level"] == "none"
+
+
+def test_an_adult_reporting_gets_the_adult_reply_and_stays_adult(rasa_server):
+    sender = _sender()
+    text = _text(say(rasa_server.url, sender, "con gái tôi 13 tuổi bị một người lạ dọa tung ảnh nóng"))
+    slots = tracker_slots(rasa_server.url, sender)
+    assert slots["reporter"] == "adult" and slots["risk_level"] == "high"
+    assert "anh/chị" in text and "111" in text and "113" in text
+    # A next message without a marker of who writes keeps the adult's voice.
+    say(rasa_server.url, sender, "tôi rất lo, cháu cứ khóc suốt")
+    assert tracker_slots(rasa_server.url, sender)["reporter"] == "adult"
+
+
+def test_a_child_disclosure_sets_reporter_child(rasa_server):
+    sender = _sender()
+    text = _text(say(rasa_server.url, sender, "có người dọa tung ảnh của em"))
+    assert tracker_slots(rasa_server.url, sender)["reporter"] == "child"
+    assert "anh/chị" not in text
+
+
+def _ran(url, sender, action):
+    events = http_json(f"{url}/conversations/{sender}/tracker")["events"]
+    return any(e.get("event") == "action" and e.get("name") == action for e in events)
+
+
+# Weak evidence is what the safety net says when only the model, unsure, saw self-harm; the entity is
+# given explicitly here so the dialogue is tested without depending on one model's confidence.
+WEAK_SELF_HARM = '/disclose_self_harm{"risk_evidence": "weak"}'
+
+
+def test_weak_self_harm_evidence_gets_a_direct_question_and_no_urgent_case(rasa_server):
+    sender = _sender()
+    text = _text(say(rasa_server.url, sender, WEAK_SELF_HARM))
+    assert "làm hại bản thân" in text and "111" in text
+    assert not _ran(rasa_server.url, sender, "action_create_urgent_case")
+    assert tracker_slots(rasa_server.url, sender)["risk_level"] == "imminent"
+
+
+def test_yes_to_the_direct_question_escalates(rasa_server):
+    sender = _sender()
+    say(rasa_server.url, sender, WEAK_SELF_HARM)
+    text = _text(say(rasa_server.url, sender, "có"))
+    assert "115" in text and "111" in text
+    assert _ran(rasa_server.url, sender, "action_create_urgent_case")
+
+
+def test_no_to_the_direct_question_stays_kind(rasa_server):
+    sender = _sender()
+    say(rasa_server.url, sender, WEAK_SELF_HARM)
+    text = _text(say(rasa_server.url, sender, "không"))
+    assert "111" in text
+    assert not _ran(rasa_server.url, sender, "action_create_urgent_case")
+
+
+def test_a_confident_self_harm_disclosure_opens_the_urgent_case_at_once(rasa_server):
+    sender = _sender()
+    say(rasa_server.url, sender, "e muon chet")
+    assert _ran(rasa_server.url, sender, "action_create_urgent_case")
