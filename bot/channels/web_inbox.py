@@ -29,6 +29,8 @@ inbox_table = sa.Table(
     sa.Column("session_id", sa.String(64), nullable=False, index=True),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # Ids are never reused (SQLite would reuse the highest after a delete): the widget shows an id once.
+    sqlite_autoincrement=True,
 )
 
 

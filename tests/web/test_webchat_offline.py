@@ -36,12 +36,18 @@ class Widget:
         self.url, self.confirms = url, confirms
         self.sio = socketio.AsyncClient(reconnection=False)
         self.bot: List[Any] = []
+        self.seen: set = set()
         self.sio.on("bot_uttered", self._on_bot)
 
     async def _on_bot(self, data: Any) -> None:
+        kept_id = data.get("id") if isinstance(data, dict) else None
+        if isinstance(kept_id, int):
+            if self.confirms:
+                await self.sio.emit("bot_received", {"ids": [kept_id]})
+            if kept_id in self.seen:  # like widget.js: a replayed message is shown once
+                return
+            self.seen.add(kept_id)
         self.bot.append(data)
-        if self.confirms and isinstance(data, dict) and isinstance(data.get("id"), int):
-            await self.sio.emit("bot_received", {"ids": [data["id"]]})
 
     async def join(self, session_id: str) -> "Widget":
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"])
