@@ -132,14 +132,16 @@ def test_killing_the_action_server_leaves_rasa_answering_and_it_comes_back(make_
 
     os.kill(listening_pid(actions_port), signal.SIGKILL)  # a crash, not a clean stop
     killed = time.monotonic()
+    took = []
     for delay in (0, 2):  # at once, and once the crash has had time to take others down with it
         time.sleep(max(0.0, killed + delay - time.monotonic()))
+        sent = time.monotonic()
         replies = say(rasa, "test-" + uuid.uuid4().hex[:10], "e muon chet")
-        answered = time.monotonic() - killed
+        took.append(time.monotonic() - sent)
         assert "111" in " ".join(r.get("text") or "" for r in replies)
-        assert answered < 5, f"the disclosure was answered {answered:.1f} s after the kill"
+        assert took[-1] < 5, f"a disclosure {delay} s after the kill took {took[-1]:.1f} s"
 
     back = wait_for(lambda: up(f"{actions}/health"), "the action server's restart", 60, proc, log)
     assert proc.poll() is None and listening_pid(rasa_port) == rasa_pid  # Rasa never went down
-    print(f"\n111 reply {answered:.2f} s after the kill; action server back after {time.monotonic() - killed:.1f} s "
-          f"(waited {back:.1f} s)")
+    print(f"\n111 replies in {took[0]:.2f} s (sent at the kill) and {took[1]:.2f} s (sent 2 s later); "
+          f"action server back {time.monotonic() - killed:.1f} s after the kill")
