@@ -4,8 +4,13 @@ Polling mode (default): takes updates with `getUpdates` and POSTs each one, as i
 Telegram route (`$RASA_URL/webhooks/telegram/webhook`, with the secret header), the same path
 Telegram itself uses in webhook mode. If Rasa cannot be reached or answers with an error, the
 runner answers the child with the 111 message itself: a disclosure never meets silence.
-The `getUpdates` offset is kept in `TELEGRAM_STATE_DB`, so a restart neither loses nor
-repeats updates (the channel also skips update ids it has handled).
+The offset comes only from the updates Telegram has just returned, never from a stored high-water
+mark: after a week without updates Telegram picks the next `update_id` at random, possibly lower
+than any id seen before, and an old offset above it would confirm and discard every new message.
+So the runner confirms each batch with `offset = last id + 1` and, once that call comes back empty,
+polls without an offset again (Telegram then returns its earliest unconfirmed updates, whatever
+their ids). A restart starts without an offset; what it sees again is skipped by the channel,
+which dedupes on chat id + message id / callback query id (`telegram_state`).
 
 Webhook mode (`TELEGRAM_WEBHOOK_URL` set): registers the webhook and the command menu, then exits.
 
@@ -36,7 +41,6 @@ from bot.channels.telegram_client import (
     retry_after_seconds,
 )
 from bot.channels.telegram_settings import HEALTH_PATH, SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
-from bot.channels.telegram_state import TelegramState
 from bot.channels.telegram_updates import Kind, chat_type_of, classify
 
 logger = logging.getLogger("bot.telegram")
@@ -59,11 +63,11 @@ class PollingRunner:
     ) -> None:
         self.settings = settings
         self.sender = TelegramSender(bot or make_bot(settings), settings)
-        self.state = TelegramState(settings.state_db, settings.bot_id)
         self.http = http or httpx.AsyncClient(timeout=RASA_TIMEOUT)
         self.poll_timeout = poll_timeout
         self.max_backoff = max_backoff
         self._ready = False
+        self.offset: int | None = None  # confirms the last batch; None: nothing to confirm
 
     @property
     def rasa_webhook(self) -> str:
@@ -183,7 +187,7 @@ class PollingRunner:
             await self.handle(update)
 
     async def handle_batch(self, updates: list[Update]) -> None:
-        """Chats run side by side, each chat in order; the offset moves only when all are done.
+        """Chats run side by side, each chat in order; the batch is confirmed only when all are done.
 
         If anything could not be delivered the batch is polled again; updates Rasa already
         handled are then skipped by the channel.
@@ -198,8 +202,8 @@ class PollingRunner:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        if updates:
-            self.state.set_offset(max(u.update_id for u in updates) + 1)
+        # Trust what Telegram returned: confirm this batch next time, or nothing once it is confirmed.
+        self.offset = max(u.update_id for u in updates) + 1 if updates else None
 
     # --- loop -----------------------------------------------------------------------------
     async def poll_once(self, timeout: int | None = None) -> int:
@@ -207,7 +211,7 @@ class PollingRunner:
         if not self._ready:
             await self.setup_polling()
         updates = await self.sender.bot.get_updates(
-            offset=self.state.get_offset(),
+            offset=self.offset,
             timeout=self.poll_timeout if timeout is None else timeout,
             allowed_updates=ALLOWED_UPDATES,
         )

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the action server, Rasa (REST + socketio + HTTP API) and, when
-# TELEGRAM_TOKEN is set, the Telegram polling runner. Ctrl-C stops them all.
+# TELEGRAM_TOKEN is set, the Telegram polling runner, each supervised by supervisord
+# (deploy/supervisord.conf): one that dies is restarted, the others keep running.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -28,24 +30,24 @@ if [ "$ACTIONS_PORT" != 5055 ]; then
   ENDPOINTS=var/endpoints.yml
 fi
 
-pids=()
-stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap stop INT TERM EXIT
+# supervisord (deploy/supervisord.conf) keeps each process alive on its own: a crash restarts that
+# process (with a growing wait if it keeps crashing) while the others keep serving, so a child still
+# gets the 111 message from Rasa while the action server comes back.
+export BIN="$PWD/$BIN" MODEL HOST PORT ACTIONS_PORT ENDPOINTS
+export RASA_AUTH_ARGS="${AUTH[*]:-}"
+export RASA_CORS="${CORS_ORIGINS:-http://localhost:$PORT}"
 
-$BIN/rasa run actions --actions actions --port "$ACTIONS_PORT" &
-pids+=($!)
-$BIN/rasa run --enable-api "${AUTH[@]}" -i "$HOST" -p "$PORT" --model "$MODEL" \
-  --credentials credentials.yml --endpoints "$ENDPOINTS" --cors "${CORS_ORIGINS:-http://localhost:$PORT}" &
-pids+=($!)
+TELEGRAM_POLLING=false
 if [ -n "${TELEGRAM_TOKEN:-}" ]; then
   if [ -n "${TELEGRAM_WEBHOOK_URL:-}" ]; then
     # Webhook mode: register the webhook and the command menu once; Telegram then calls Rasa directly.
     $BIN/python -m bot.telegram || echo "warning: Telegram webhook not registered" >&2
   else
-    RASA_URL="http://127.0.0.1:$PORT" $BIN/python -m bot.telegram &
-    pids+=($!)
+    TELEGRAM_POLLING=true
   fi
 fi
+export TELEGRAM_POLLING
+[ -x "$BIN/supervisord" ] || { echo "supervisord missing: run make venv (requirements.lock pins supervisor)" >&2; exit 1; }
 
 cat <<MSG
 
@@ -55,7 +57,8 @@ cat <<MSG
   Web chat       http://$HOST:$PORT/webhooks/webchat/   (widget: /webhooks/webchat/widget.js, demo: /webhooks/webchat/embed-demo.html)
   Telegram       $([ -n "${TELEGRAM_TOKEN:-}" ] && { [ -n "${TELEGRAM_WEBHOOK_URL:-}" ] && echo "webhook $TELEGRAM_WEBHOOK_URL" || echo "polling runner (python -m bot.telegram)"; } || echo "off (set TELEGRAM_TOKEN)")
   Zalo OA        $([ -n "${ZALO_APP_ID:-}" ] && echo "webhook http://$HOST:$PORT/webhooks/zalo/webhook" || echo "off (set ZALO_APP_ID)")
+  Processes      $BIN/supervisorctl -c deploy/supervisord.conf status   (each one restarted if it dies)
   Ctrl-C stops everything.
 
 MSG
-wait -n "${pids[@]}"
+exec "$BIN/supervisord" -c deploy/supervisord.conf

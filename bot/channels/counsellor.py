@@ -12,14 +12,15 @@ without a configured token every route answers 503):
 | `GET  /webhooks/counsellor/cases?status=open` | cases (all, or one status), most urgent and longest waiting first |
 | `GET  /webhooks/counsellor/cases/<id>` | one case with its event history |
 | `POST /webhooks/counsellor/cases/<id>/claim` `{"counsellor": "Lan"}` | open -> claimed (409 if taken) |
-| `POST /webhooks/counsellor/cases/<id>/message` `{"counsellor": "Lan", "text": "..."}` | message to the child |
+| `POST /webhooks/counsellor/cases/<id>/message` `{"counsellor": "Lan", "text": "..."}` | message to the child: `{"delivered": bool, "queued": bool}` |
 | `POST /webhooks/counsellor/cases/<id>/close` `{"counsellor": "Lan"}` | -> closed; the child is told |
 
 A counsellor's message reaches the child with Rasa's own machinery: it is appended to the child's
 tracker as a bot utterance (so it is in the conversation history) and sent through the output
 channel of the child's latest input channel, exactly like `trigger_intent?output_channel=latest`
-(Telegram: pushed to the chat). REST cannot be pushed to later: REST clients read pushed messages
-from the tracker (`GET /conversations/<id>/tracker`).
+(Telegram: pushed to the chat). A web chat child who is offline gets it when the widget reconnects
+(`queued`; `delivered` only once the widget confirmed it). REST cannot be pushed to later: REST
+clients read pushed messages from the tracker (`GET /conversations/<id>/tracker`).
 
 The channel also runs the handoff worker in Rasa's event loop: every `HANDOFF_TICK_SECONDS` (1)
 it sends what is due in the outbox (retrying failed alerts) and re-alerts cases nobody claimed
@@ -65,10 +66,16 @@ def output_channel_for(app: Any, tracker: Any) -> Optional[OutputChannel]:
     return output
 
 
-async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: Optional[dict] = None) -> bool:
+#: What happened to a message for the child: shown by their channel, kept for the web chat widget
+#: until it reconnects, or only stored in the conversation (REST clients read the tracker).
+DELIVERED, QUEUED, STORED = "delivered", "queued", "stored"
+
+
+async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: Optional[dict] = None) -> str:
     """Append `text` to the child's conversation as a bot message and push it to the child's channel.
 
-    Returns True when it was pushed (False: only stored, e.g. REST). Raises if the child's
+    Returns DELIVERED, QUEUED (web chat: the widget is offline or did not confirm; it gets the
+    message when it reconnects) or STORED (REST: in the tracker only). Raises if the child's
     channel refuses it, so that callers can report the failure; `ChildUnreachable` (before anything
     is stored) when the channel says it cannot reach the child now (Zalo's 48-hour window).
     """
@@ -82,9 +89,12 @@ async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: Option
         tracker.update(BotUttered(text, metadata={"handoff": True, **(metadata or {})}))
         await agent.tracker_store.save(tracker)
     if output is None:
-        return False
+        return STORED
+    deliver = getattr(output, "deliver", None)  # the web chat knows whether the widget got it
+    if deliver is not None:
+        return str(await deliver(sender_id, text))
     await output.send_text_message(sender_id, text)
-    return True
+    return DELIVERED
 
 
 #: What the bot does in the child's conversation when a case is closed (responses in domain.yml):
@@ -265,10 +275,12 @@ class CounsellorInput(InputChannel):
             if case.status != CLAIMED or case.counsellor != counsellor:
                 return response.json({"error": "claim the case first"}, status=409)
             try:
-                pushed = await send_counsellor_message(request.app, self.store, case, counsellor, text)
+                status = await send_counsellor_message(request.app, self.store, case, counsellor, text)
             except ChildUnreachable as exc:  # not dropped: the counsellor is told why, the case shows it
-                return response.json({"delivered": False, "case": case.id, "error": exc.reason}, status=409)
-            return response.json({"delivered": pushed, "case": case.id})
+                return response.json(
+                    {"delivered": False, "queued": False, "case": case.id, "error": exc.reason}, status=409
+                )
+            return response.json({"delivered": status == DELIVERED, "queued": status == QUEUED, "case": case.id})
 
         @api.route("/cases/<case_id:int>/close", methods=["POST"])
         async def close(request: Request, case_id: int) -> HTTPResponse:
@@ -285,7 +297,7 @@ class CounsellorInput(InputChannel):
 
 
 
-async def send_counsellor_message(app: Any, store: HandoffStore, case: Any, counsellor: str, text: str) -> bool:
+async def send_counsellor_message(app: Any, store: HandoffStore, case: Any, counsellor: str, text: str) -> str:
     """A counsellor's message to the child: history (redacted) + the child's conversation and channel.
 
     If the child's channel cannot take it now (`ChildUnreachable`), the case records an `undelivered`

@@ -7,8 +7,9 @@
    message per window, the rest are dropped, except that a message the safety patterns flag as a
    risk always goes through.
 4. **Live relay** to the child's counsellor while a case is claimed (`relay.py`).
-5. **Failure**: if Rasa fails on the message (its database down, say), the child is told and given
-   111/113/115 instead of silence (Telegram has the same answer in its own channel).
+5. **Failure**: if any step fails on the message (the relay's or Rasa's database down, say), the child
+   is told and given 111/113/115 instead of silence, and an ERROR is logged (Telegram has the same
+   answer in its own channel).
 
 `FrontDoor.wrap` wraps a channel's `on_new_message`; the agent comes from the app, which `attach`
 remembers when the server starts (Rasa gives channels nothing else).
@@ -116,13 +117,15 @@ class FrontDoor:
 
     def wrap(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
         async def handle(message: UserMessage) -> Any:
-            admitted = await self.admit(message)
-            if admitted is None:
-                return None
+            step = "front door"  # the relay to a counsellor runs here, before Rasa: it may fail too
             try:
+                admitted = await self.admit(message)
+                if admitted is None:
+                    return None
+                step = "Rasa"
                 return await on_new_message(admitted)
             except Exception as exc:  # e.g. the tracker store's database is down: the child still gets 111
-                logger.error("Rasa failed on a message (%s): answered with 111", type(exc).__name__)
+                logger.error("%s failed on a message (%s): answered with 111", step, type(exc).__name__)
                 await message.output_channel.send_text_message(message.sender_id, UNAVAILABLE)
                 return None
 

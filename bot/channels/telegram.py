@@ -11,7 +11,8 @@ One code path handles every update: `POST /webhooks/telegram/webhook` with the
 `X-Telegram-Bot-Api-Secret-Token` header. Telegram calls it in webhook mode; the polling
 runner (`python -m bot.telegram`) calls it with each update it takes from `getUpdates`.
 
-For each update, once (handled update ids live in SQLite):
+For each update, at least once and deduplicated (see `telegram_state`: chat id + message id or
+callback query id, marked handled only after handling):
 - text, edited text and commands (`/start` -> `/greet`...) go to Rasa as user `tg:<chat id>`;
 - a pressed inline button is answered (`answerCallbackQuery`) and its payload goes to Rasa;
 - stickers, photos, voice... get a kind reply from the channel; media are never downloaded;
@@ -44,7 +45,7 @@ from bot.channels.telegram_client import TelegramSender, describe, make_bot
 from bot.channels.telegram_format import build_keyboard, resolve_callback_data
 from bot.channels.telegram_handoff import TelegramHandoff
 from bot.channels.telegram_settings import SECRET_HEADER, TelegramSettings
-from bot.channels.telegram_state import TelegramState
+from bot.channels.telegram_state import Claim, TelegramState, dedupe_key
 from bot.channels.telegram_updates import Inbound, Kind, chat_type_of, classify
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,8 @@ class TelegramInput(InputChannel):
                 status = await asyncio.shield(task)
             except UnreadableUpdate:
                 return response.json({"status": "bad request"}, status=400)
+            except UpdateBusy:  # the caller retries later, or answers 111 itself (the runner)
+                return response.json({"status": "busy"}, status=409)
             except Exception:  # noqa: BLE001 - nothing reached the child: let the caller retry
                 return response.json({"status": "error"}, status=500)
             return response.json({"status": status})
@@ -209,24 +212,31 @@ class TelegramInput(InputChannel):
         agent: Any = None,
         app: Any = None,
     ) -> str:
-        """Handle one update exactly once; returns `ok` or `duplicate`.
+        """Handle one update at least once, deduplicated; returns `ok` or `duplicate`.
 
-        Raises `UnreadableUpdate` for a body that is no update, and otherwise only when
-        nothing could be delivered to Telegram; the update is then released so that a
-        redelivery is handled again.
+        The message is marked handled only once it was handled: if handling raises or is
+        cancelled the claim is released, and if the process dies its claim expires, so a
+        redelivery is handled again. Raises `UnreadableUpdate` for a body that is no update,
+        `UpdateBusy` while another delivery of the same message is in hand, and otherwise
+        only when nothing could be delivered to Telegram.
         """
         try:
             update = Update.de_json(data, self.sender.bot)
         except Exception as exc:  # noqa: BLE001 - any parsing error means "not an update"
             raise UnreadableUpdate(type(exc).__name__) from None
-        if not self.state.claim(update.update_id):
+        key = dedupe_key(update)
+        claim = self.state.claim(key)
+        if claim is Claim.DUPLICATE:
             logger.debug("Update %s already handled: skipped", update.update_id)
             return "duplicate"
+        if claim is Claim.BUSY:
+            raise UpdateBusy(update.update_id)
         try:
             await self._process(update, on_new_message, agent, app)
-        except Exception:
-            self.state.release(update.update_id)
+        except BaseException:  # also a cancellation (shutdown): a redelivery must be handled
+            self.state.release(key)
             raise
+        self.state.done(key)
         return "ok"
 
     async def _process(
@@ -286,7 +296,16 @@ class TelegramInput(InputChannel):
                 }
             },
         )
-        admitted = await self.front_door.admit(message, agent)  # flood, size, live relay to a counsellor
+        try:
+            admitted = await self.front_door.admit(message, agent)  # flood, size, live relay to a counsellor
+        except Exception as exc:  # noqa: BLE001 - e.g. the relay's database: the child still gets 111
+            logger.error(
+                "Front door failed on update %s (%s): answering with the 111 message",
+                inbound.update_id,
+                type(exc).__name__,
+            )
+            await self.sender.send_fallback(chat_id)
+            return
         if admitted is None:
             return
         async with self.sender.typing(chat_id):
@@ -312,11 +331,17 @@ class UnreadableUpdate(ValueError):
     """The request body is not a Telegram update."""
 
 
+class UpdateBusy(RuntimeError):
+    """The same message is being handled by another delivery right now."""
+
+
 def _log_task_failure(task: asyncio.Future[Any], settings: TelegramSettings) -> None:
     if task.cancelled():
         return
     exc = task.exception()
     if isinstance(exc, UnreadableUpdate):
         logger.warning("Unreadable Telegram update rejected (%s)", exc)
+    elif isinstance(exc, UpdateBusy):
+        logger.warning("Update %s is already being handled: this delivery refused", exc)
     elif exc is not None:
         logger.error("Telegram update could not be delivered: %s", describe(exc, settings))

@@ -6,7 +6,7 @@
 | `TELEGRAM_API_URL` | Bot API base URL (server root or `.../bot`), for tests and self-hosted servers | Telegram's |
 | `TELEGRAM_WEBHOOK_SECRET` | value of `X-Telegram-Bot-Api-Secret-Token` | derived from the token |
 | `TELEGRAM_WEBHOOK_URL` | public URL of `/webhooks/telegram/webhook`; set = webhook mode | unset (polling) |
-| `TELEGRAM_STATE_DB` | SQLite file for handled update ids and the polling offset | `var/telegram.sqlite3` |
+| `TELEGRAM_STATE_DB` | SQLite file for handled-message keys (hashed) and long button payloads | `var/telegram.sqlite3` |
 | `RASA_URL` | where the polling runner reaches Rasa | `http://localhost:5005` |
 """
 

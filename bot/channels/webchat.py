@@ -27,13 +27,23 @@ What it changes in Rasa's ``SocketIOInput``:
   a browser cannot write into another channel's conversation (e.g. a Telegram chat id).
 - ``user_uttered`` is acknowledged once Rasa has handled the message (the bot replies are emitted
   before the ack): the page hides its typing indicator and drops the message from its offline queue.
-  A repeated ``message_id`` (a retry after a lost ack) is acknowledged but not handled twice.
+  A message counts as handled only once it was handled (at least once, deduplicated): a repeated
+  ``message_id`` (a retry after a lost ack) is acknowledged but not handled twice, a repeat while the
+  first delivery is still in hand waits for it, and if handling fails the child gets the 111 message
+  (once), an ERROR is logged and the ack says ``{"ok": false, "error": "retry"}``: the page keeps the
+  message and sends it again (at most ``MAX_TRIES`` times, then it is given up with the 111 answer).
+- Nothing pushed to an offline child is lost (``web_inbox.py``): a message for a conversation with no
+  socket connected is kept, and replayed when the widget comes back with its session id. Counsellor
+  messages and handoff notices (``deliver``) are always kept until the widget acknowledges them
+  (``bot_received``), and report honestly whether they were ``delivered`` or only ``queued``.
 - Messages longer than ``max_message_length`` are cut; metadata sent by the browser is ignored.
 - The output channel is named ``webchat`` and ``send_custom_json`` emits ``{"custom": ...}``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import inspect
 import json
@@ -53,7 +63,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.front_door import FrontDoor
+from bot.channels.front_door import UNAVAILABLE, FrontDoor
+from bot.channels.web_inbox import WebInbox
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +74,9 @@ DEFAULT_MAX_MESSAGE_LENGTH = 2000
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 MESSAGE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 SEEN_MESSAGE_IDS = 10_000
+MAX_TRIES = 3  # a message that keeps failing is given up (with the 111 answer), not retried forever
+ACK_WAIT_SECONDS = 3.0  # how long a pushed message waits for the widget's "bot_received"
+RECEIVED_EVT = "bot_received"
 # Trusted Types policy that widget.js uses to load socket.io.min.js in the one-tag embed.
 TRUSTED_TYPES_POLICY = "safekids-webchat"
 SOCKETIO_PATH_PLACEHOLDER = "__WEBCHAT_SOCKETIO_PATH__"
@@ -120,11 +134,32 @@ async def _maybe_await(result: Any) -> Any:
 
 
 class WebChatOutput(SocketIOOutput):
-    """Socket.io output named after the web chat, emitting to the conversation's room."""
+    """Socket.io output named after the web chat, emitting to the conversation's room.
+
+    With its channel, a message for a conversation nobody is connected to is kept in the inbox
+    (replayed when the widget comes back) instead of being emitted into an empty room.
+    """
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text, channel: Optional["WebChatInput"] = None) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.channel = channel
 
     @classmethod
     def name(cls) -> Text:
         return WebChatInput.name()
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        if self.channel is not None and not self.channel.listening(socket_id):
+            await self.channel.keep(socket_id, response)
+            return
+        await super()._send_message(socket_id, response)
+
+    async def deliver(self, recipient_id: Text, text: Text) -> str:
+        """A counsellor message or notice: ``delivered`` (the widget showed it) or ``queued``."""
+        if self.channel is None:
+            await self.send_text_message(recipient_id, text)
+            return "delivered"
+        return await self.channel.deliver(recipient_id, {"text": text})
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
@@ -185,30 +220,114 @@ class WebChatInput(SocketIOInput):
         self.max_message_length = max_message_length
         # [] = python-engineio does no origin check (Rasa's default): any site may embed the widget.
         self.cors_allowed_origins = [] if cors_allowed_origins is None else cors_allowed_origins
-        self._seen: "OrderedDict[tuple, None]" = OrderedDict()
+        self._seen: "OrderedDict[tuple, None]" = OrderedDict()  # handled (conversation, message id)
+        self._failures: "OrderedDict[tuple, int]" = OrderedDict()  # failed tries per message
+        self._in_hand: Dict[tuple, asyncio.Future] = {}
+        self._acks: Dict[tuple, asyncio.Future] = {}  # pushed message -> waiting for bot_received
+        self.inbox = WebInbox()
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Output for pushed messages (``trigger_intent?output_channel=latest``, counsellor replies)."""
         if self.sio is None:
             return super().get_output_channel()
-        return WebChatOutput(self.sio, self.bot_message_evt)
+        return WebChatOutput(self.sio, self.bot_message_evt, self)
+
+    # --- the inbox of offline conversations ------------------------------------------------------
+
+    def listening(self, session_id: Text) -> bool:
+        """Is any socket in the conversation's room right now?"""
+        if self.sio is None:
+            return False
+        try:
+            return any(True for _ in self.sio.manager.get_participants(self.namespace or "/", session_id))
+        except KeyError:  # no socket ever connected to the namespace
+            return False
+
+    async def keep(self, session_id: Text, payload: Dict[Text, Any]) -> int:
+        """Keep a message for a conversation whose widget is away; it is replayed on its return."""
+        msg_id = await asyncio.to_thread(self.inbox.put, session_id, payload)
+        logger.info("Web chat: message %s kept for an offline conversation", msg_id)
+        return msg_id
+
+    async def deliver(self, session_id: Text, payload: Dict[Text, Any]) -> str:
+        """Keep, push and wait briefly for the widget's acknowledgement: ``delivered`` or ``queued``."""
+        msg_id = await self.keep(session_id, payload)
+        if self.sio is None or not self.listening(session_id):
+            return "queued"
+        waiter = asyncio.get_running_loop().create_future()
+        self._acks[(session_id, msg_id)] = waiter
+        try:
+            await self.sio.emit(
+                self.bot_message_evt, {**payload, "id": msg_id}, room=session_id, namespace=self.namespace
+            )
+            await asyncio.wait_for(asyncio.shield(waiter), ACK_WAIT_SECONDS)
+            return "delivered"
+        except asyncio.TimeoutError:  # a socket that is open but dead (phone lost its network)
+            return "queued"
+        finally:
+            self._acks.pop((session_id, msg_id), None)
+
+    async def _replay(self, sid: Text, session_id: Text) -> None:
+        """Send a returning widget what was kept for its conversation, oldest first."""
+        try:
+            pending = await asyncio.to_thread(self.inbox.pending, session_id)
+            for msg_id, payload in pending:
+                if session_id not in self.sio.rooms(sid, namespace=self.namespace):
+                    return  # the socket switched conversation meanwhile: never show it another's messages
+                await self.sio.emit(self.bot_message_evt, {**payload, "id": msg_id}, room=sid, namespace=self.namespace)
+        except Exception as exc:  # noqa: BLE001 - kept messages stay kept; the next reconnect tries again
+            logger.error("Web chat: replay of kept messages failed (%s)", type(exc).__name__)
+
+    # --- at least once, deduplicated -------------------------------------------------------------
+
+    async def _handle_once(self, key: Optional[tuple], handle: Callable[[], Awaitable[None]]) -> Dict[Text, Any]:
+        """Run ``handle`` unless this message was handled; mark it handled only once it was."""
+        if key is None:
+            await handle()
+            return {"ok": True}
+        while (pending := self._in_hand.get(key)) is not None:
+            await asyncio.wait([pending])  # a retry while the first delivery is in hand: wait for it
+        if key in self._seen:
+            return {"ok": True, "duplicate": True}
+        done = asyncio.get_running_loop().create_future()
+        self._in_hand[key] = done
+        try:
+            await handle()
+            self._remember(key)
+        finally:
+            del self._in_hand[key]
+            done.set_result(None)
+        return {"ok": True}
+
+    def _remember(self, key: tuple) -> None:
+        self._seen[key] = None
+        self._failures.pop(key, None)
+        while len(self._seen) > SEEN_MESSAGE_IDS:
+            self._seen.popitem(last=False)
+
+    def _failed(self, key: Optional[tuple]) -> int:
+        """Count a failed try of this message; returns how many it has had."""
+        if key is None:
+            return MAX_TRIES
+        tries = self._failures.pop(key, 0) + 1
+        self._failures[key] = tries
+        while len(self._failures) > SEEN_MESSAGE_IDS:
+            self._failures.popitem(last=False)
+        if tries >= MAX_TRIES:
+            self._remember(key)  # given up: a later repeat is a duplicate
+        return tries
 
     # --- helpers ---------------------------------------------------------------------------------
 
     def _static(self, *parts: str) -> Path:
         return self.web_dir.joinpath("static", *parts)
 
-    def _first_delivery(self, session_id: Text, message_id: Any) -> bool:
-        """False when this (conversation, message id) was already handled: a retry after a lost ack."""
+    @staticmethod
+    def _message_key(session_id: Text, message_id: Any) -> Optional[tuple]:
+        """(conversation, message id) of a message the page may send again; None without an id."""
         if not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
-            return True
-        key = (session_id, message_id)
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        while len(self._seen) > SEEN_MESSAGE_IDS:
-            self._seen.popitem(last=False)
-        return True
+            return None
+        return (session_id, message_id)
 
     def _widget_js(self) -> bytes:
         text = self._static("widget.js").read_text(encoding="utf-8")
@@ -227,7 +346,6 @@ class WebChatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Socket.io handlers plus the static routes of the page and the widget."""
         door = FrontDoor()  # empty, huge, flooding messages; the live relay to a counsellor
-        on_new_message = door.wrap(on_new_message)
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
         bp = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         door.attach(bp)
@@ -297,6 +415,27 @@ class WebChatInput(SocketIOInput):
                 await _maybe_await(sio.enter_room(sid, session_id, namespace=self.namespace))
                 await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            if self.session_persistence:
+                await self._replay(sid, session_id)
+
+        @sio.on(RECEIVED_EVT, namespace=self.namespace)
+        async def bot_received(sid: Text, data: Any) -> Dict[Text, Any]:
+            """The widget showed these pushed messages: they leave the inbox."""
+            session = await sio.get_session(sid, namespace=self.namespace) if self.session_persistence else {}
+            session_id = (session or {}).get("session_id")
+            raw = data.get("ids") if isinstance(data, dict) else None
+            ids = [i for i in raw if isinstance(i, int)][:100] if isinstance(raw, list) else []
+            if not session_id or not ids:
+                return {"ok": False}
+            for msg_id in ids:
+                waiter = self._acks.get((session_id, msg_id))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(True)
+            try:
+                await asyncio.to_thread(self.inbox.remove, session_id, ids)
+            except Exception as exc:  # noqa: BLE001 - shown again on the next reconnect: the page skips it
+                logger.error("Web chat: could not clear delivered messages (%s)", type(exc).__name__)
+            return {"ok": True}
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> Dict[Text, Any]:
@@ -312,16 +451,36 @@ class WebChatInput(SocketIOInput):
                     return {"ok": False, "error": "no_session"}
             else:
                 sender_id = sid
-            if not self._first_delivery(sender_id, data.get("message_id")):
-                return {"ok": True, "duplicate": True}
+            output = WebChatOutput(sio, self.bot_message_evt, self)
             message = UserMessage(
                 data["message"][: self.max_message_length],
-                WebChatOutput(sio, self.bot_message_evt),
+                output,
                 sender_id,
                 input_channel=self.name(),
                 metadata={},
             )
-            await on_new_message(message)
-            return {"ok": True}
+
+            async def handle() -> None:
+                admitted = await door.admit(message)  # may relay to a counsellor: may fail too
+                if admitted is not None:
+                    await on_new_message(admitted)
+
+            key = self._message_key(sender_id, data.get("message_id"))
+            try:
+                return await self._handle_once(key, handle)
+            except Exception as exc:  # noqa: BLE001 - whatever broke, the child gets 111
+                tries = self._failed(key)
+                logger.error(
+                    "Web chat: a message failed (%s, try %s of %s): answered with 111",
+                    type(exc).__name__,
+                    tries,
+                    MAX_TRIES,
+                )
+                if tries == 1 or key is None:
+                    with contextlib.suppress(Exception):
+                        await output.send_text_message(sender_id, UNAVAILABLE)
+                if tries < MAX_TRIES:
+                    return {"ok": False, "error": "retry"}  # the page keeps it and sends it again
+                return {"ok": True, "failed": True}
 
         return bp

@@ -18,6 +18,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.channels.web_inbox import WebInbox
 from bot.handoff import service
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import shared_store
@@ -102,4 +103,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             service.forget(shared_store(), HandoffSettings.from_env(), sender_id)
         except Exception as exc:  # noqa: BLE001 - the conversation is gone; say what was not done
             logger.error("the child's handoff cases were not anonymised: %s", type(exc).__name__)
+        try:
+            WebInbox().forget(sender_id)  # counsellor messages still waiting for an offline web chat
+        except Exception as exc:  # noqa: BLE001
+            logger.error("the child's kept web chat messages were not deleted: %s", type(exc).__name__)
         return deleted

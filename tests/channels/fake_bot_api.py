@@ -63,6 +63,8 @@ class FakeBotAPI:
         self._new_updates = asyncio.Event()
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self._message_ids = itertools.count(1000)
+        self._next_update_id = 100
+        self._chat_message_ids: dict[int, itertools.count] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -96,6 +98,23 @@ class FakeBotAPI:
     def queue_update(self, *updates: dict[str, Any]) -> None:
         self._updates.extend(updates)
         self._new_updates.set()
+
+    def next_update_id(self) -> int:
+        """Update ids as Telegram gives them: one more each time (until a quiet week)."""
+        self._next_update_id += 1
+        return self._next_update_id - 1
+
+    def quiet_week(self, restart_at: int = 1) -> None:
+        """Telegram after a week without updates: the next `update_id` is chosen at random, here
+        `restart_at`, which may be lower than every id seen before (message ids still grow)."""
+        self._next_update_id = restart_at
+
+    def child_says(self, chat_id: int, body: str) -> dict[str, Any]:
+        """A private message, numbered like Telegram (update id; message id per chat), queued."""
+        counter = self._chat_message_ids.setdefault(chat_id, itertools.count(1))
+        update = text(self.next_update_id(), chat_id, body, message_id=next(counter))
+        self.queue_update(update)
+        return update
 
     def fail_next(
         self, method: str, *, status: int = 429, retry_after: int | None = 1, description: str | None = None
@@ -188,8 +207,12 @@ class FakeBotAPI:
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset")
-        if offset is not None:  # like Telegram: an offset confirms every earlier update
-            self._updates = [u for u in self._updates if u["update_id"] >= int(offset)]
+
+        def confirm() -> None:  # like Telegram: an offset confirms (drops) every lower update id
+            if offset is not None:
+                self._updates = [u for u in self._updates if u["update_id"] >= int(offset)]
+
+        confirm()
         timeout = float(params.get("timeout") or 0)
         if not self._updates and timeout > 0:
             self._new_updates.clear()
@@ -197,6 +220,7 @@ class FakeBotAPI:
                 await asyncio.wait_for(self._new_updates.wait(), timeout=min(timeout, 5.0))
             except asyncio.TimeoutError:
                 pass
+            confirm()  # also updates that arrived during the long poll with a lower id
         return list(self._updates[: int(params.get("limit") or 100)])
 
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:

@@ -71,3 +71,20 @@ def test_make_run_refuses_a_public_api_without_a_token() -> None:
     env = {**os.environ, "HOST": "0.0.0.0", "RASA_API_TOKEN": ""}
     done = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh")], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "RASA_API_TOKEN" in done.stderr
+
+
+async def test_a_relay_failure_before_rasa_still_answers_with_111(door, monkeypatch, caplog) -> None:
+    """Issue 12 (7): the 111 fallback covered the Rasa call but not the relay step before it."""
+    async def broken_relay(*_, **__):
+        raise RuntimeError("case store down")
+
+    async def rasa(message):
+        raise AssertionError("Rasa must not see a message the front door failed on")
+
+    monkeypatch.setattr(front_door, "relay_if_claimed", broken_relay)
+    msg = message("em sợ lắm")
+    with caplog.at_level("ERROR"):
+        assert await door.wrap(rasa)(msg) is None
+    assert [m["text"] for m in msg.output_channel.messages] == [front_door.UNAVAILABLE]
+    assert "111" in front_door.UNAVAILABLE
+    assert any(r.levelname == "ERROR" and "front door" in r.getMessage() for r in caplog.records)

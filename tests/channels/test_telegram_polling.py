@@ -86,22 +86,58 @@ async def test_polling_end_to_end(
     assert getupdates["allowed_updates"] == ["message", "edited_message", "callback_query"]
 
 
-async def test_offset_survives_a_restart_and_nothing_is_repeated(
+async def test_a_restart_repeats_nothing(
     channel_server: ChannelServer, settings: TelegramSettings, fake_api, fake_rasa: FakeRasa
 ) -> None:
     polling = runner_settings(settings, channel_server.url)
     fake_api.queue_update(tg.text(7, CHAT, "xin chao"), tg.text(8, CHAT, "e muon chet"))
-    await run_once(polling)
+    await run_once(polling)  # handled, but the batch is not confirmed yet (no second poll)
     assert len(fake_api.sent_messages(CHAT)) == 2
 
-    # Restart: a new runner on the same state file asks only for later updates ...
-    await run_once(polling)
-    assert fake_api.calls_of("getUpdates")[-1]["offset"] == 9
-    # ... and even if Telegram delivered an old update again, the channel would skip it.
-    reply = await channel_server.post(tg.text(8, CHAT, "e muon chet"))
-    assert reply.json() == {"status": "duplicate"}
+    # Restart: a new runner polls without an offset, gets the unconfirmed batch again and the
+    # channel skips both messages (chat id + message id); the next poll confirms them.
+    runner = await run_once(polling)
+    assert "offset" not in fake_api.calls_of("getUpdates")[-1]
+    assert runner.offset == 9
     assert fake_rasa.texts == ["xin chao", "e muon chet"]
     assert len(fake_api.sent_messages(CHAT)) == 2
+
+
+async def test_telegram_hears_again_after_a_quiet_week_with_lower_update_ids(
+    channel_server: ChannelServer, settings: TelegramSettings, fake_api, fake_rasa: FakeRasa
+) -> None:
+    """Issue 12 (1): after a week without updates Telegram restarts update ids, maybe lower."""
+    polling = runner_settings(settings, channel_server.url)
+    runner = PollingRunner(polling, poll_timeout=1)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(runner.run(stop))
+    try:
+        fake_api.child_says(CHAT, "xin chao")  # update ids 100, 101
+        fake_api.child_says(CHAT, "cam on")
+        await fake_api.wait_for("sendMessage", 2, timeout=10)
+        await asyncio.sleep(2.5)  # quiet: the runner's polls come back empty
+
+        fake_api.quiet_week(restart_at=100)  # ids start again at ones already handled
+        fake_api.child_says(CHAT, "e muon chet")
+        await fake_api.wait_for("sendMessage", 3, timeout=10)
+
+        # A runner restarted after another quiet week hears too.
+        stop.set()
+        assert await asyncio.wait_for(task, timeout=5) == 0
+        await runner.close()
+        await asyncio.sleep(1.5)  # the stopped runner's last long poll ends (a week passes)
+        fake_api.quiet_week(restart_at=50)
+        fake_api.child_says(CHAT, "co nguoi doa em")
+        runner = PollingRunner(polling, poll_timeout=1)
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(runner.run(stop))
+        await fake_api.wait_for("sendMessage", 4, timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+        await runner.close()
+    assert fake_rasa.texts == ["xin chao", "cam on", "e muon chet", "co nguoi doa em"]
+    assert "111" in fake_api.sent_texts(CHAT)[2]
 
 
 async def test_rasa_unreachable_the_runner_answers_with_111(settings: TelegramSettings, fake_api) -> None:
@@ -111,7 +147,7 @@ async def test_rasa_unreachable_the_runner_answers_with_111(settings: TelegramSe
     runner = await run_once(runner_settings(settings, f"http://127.0.0.1:{closed_port()}"))
     assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111, texts.FALLBACK_111, texts.VOICE]
     assert fake_api.calls_of("answerCallbackQuery") == [{"callback_query_id": "cq2"}]
-    assert runner.state.get_offset() == 4  # answered, so not polled again
+    assert runner.offset == 4  # answered, so confirmed by the next poll
 
 
 @pytest.mark.parametrize("status", [500, 503, 403])
@@ -146,13 +182,13 @@ async def test_nothing_delivered_keeps_the_update_for_the_next_poll(
         fake_api.fail_next("sendMessage", status=502, retry_after=None)
     fake_api.queue_update(tg.text(1, CHAT, "e muon chet"))
     try:
-        assert await runner.run(once=True) == 1  # Rasa down and Telegram failing: offset kept
-        assert runner.state.get_offset() is None
+        assert await runner.run(once=True) == 1  # Rasa down and Telegram failing: not confirmed
+        assert runner.offset is None
         assert await runner.run(once=True) == 0  # next poll: the child is answered
     finally:
         await runner.close()
     assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
-    assert runner.state.get_offset() == 2
+    assert runner.offset == 2
 
 
 async def test_429_on_getupdates_is_honoured(

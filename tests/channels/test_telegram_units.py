@@ -20,7 +20,7 @@ from bot.channels.telegram_format import (
     utf16_len,
 )
 from bot.channels.telegram_settings import TelegramSettings, derive_secret, normalise_api_url
-from bot.channels.telegram_state import TelegramState
+from bot.channels.telegram_state import LEASE_SECONDS, Claim, TelegramState, dedupe_key
 from bot.channels.telegram_updates import Kind, classify, command_payload
 
 try:
@@ -242,19 +242,36 @@ def test_callbacks_edits_and_service_updates() -> None:
 
 
 # --- state ----------------------------------------------------------------------------------
-def test_state_claims_offsets_and_survives_restart(tmp_path: Path) -> None:
+def test_state_claims_are_pending_until_done_and_survive_restart(tmp_path: Path) -> None:
     path = tmp_path / "var" / "telegram.sqlite3"
     state = TelegramState(path, tg.BOT_ID)
-    assert state.claim(10) is True
-    assert state.claim(10) is False
-    assert TelegramState(path, tg.BOT_ID).claim(10) is False  # a restart remembers
-    assert TelegramState(path, 999).claim(10) is True  # another bot's update ids are separate
-    state.release(10)
-    assert state.claim(10) is True
-    assert state.get_offset() is None
-    state.set_offset(12)
-    state.set_offset(11)  # never moves back
-    assert TelegramState(path, tg.BOT_ID).get_offset() == 12
+    assert state.claim("m:1:10") is Claim.NEW
+    assert state.claim("m:1:10") is Claim.BUSY  # in hand, not yet handled
+    state.done("m:1:10")
+    assert state.claim("m:1:10") is Claim.DUPLICATE
+    assert TelegramState(path, tg.BOT_ID).claim("m:1:10") is Claim.DUPLICATE  # a restart remembers
+    assert TelegramState(path, 999).claim("m:1:10") is Claim.NEW  # another bot's keys are separate
+    state.release("m:1:10")
+    assert state.claim("m:1:10") is Claim.NEW
+
+
+def test_a_dead_handlers_claim_expires(tmp_path: Path) -> None:
+    """Issue 12 (7): a crash mid-message must not leave the message marked handled forever."""
+    state = TelegramState(tmp_path / "telegram.sqlite3", tg.BOT_ID)
+    assert state.claim("m:1:10", now=1000.0) is Claim.NEW  # then the process dies
+    assert state.claim("m:1:10", now=1000.0 + LEASE_SECONDS - 1) is Claim.BUSY
+    assert state.claim("m:1:10", now=1000.0 + LEASE_SECONDS + 1) is Claim.NEW  # taken over
+
+
+def test_dedupe_keys_never_use_the_update_id_alone() -> None:
+    """Issue 12 (1): update ids restart (maybe lower) after a quiet week; message ids do not repeat."""
+    first = parse(tg.text(100, CHAT, "xin chao", message_id=5))
+    after_a_quiet_week = parse(tg.text(100, CHAT, "e muon chet", message_id=9))
+    assert dedupe_key(first) != dedupe_key(after_a_quiet_week)
+    assert dedupe_key(first) == dedupe_key(parse(tg.text(7, CHAT, "xin chao", message_id=5)))
+    assert dedupe_key(parse(tg.text(8, CHAT, "xin chao", message_id=5, edited=True))) != dedupe_key(first)
+    assert dedupe_key(parse(tg.callback(100, CHAT, "/ask_tip"))) == "cb:cq100"
+    assert dedupe_key(parse(tg.text(100, GROUP, "x", chat_type="group", message_id=5))) != dedupe_key(first)
 
 
 # --- retries --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Rasa is stood in by `FakeRasa`, which answers with the real domain.yml responses
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from telegram.error import NetworkError
 
 from bot.channels import telegram_texts as texts
-from bot.channels.telegram import TelegramInput, TelegramOutput
+from bot.channels.telegram import TelegramInput, TelegramOutput, UpdateBusy
 from bot.channels.telegram_format import utf16_len
 from bot.channels.telegram_settings import TelegramSettings
 
@@ -326,3 +327,46 @@ async def test_no_message_text_is_logged(channel_server: ChannelServer, fake_api
     assert tg.TOKEN not in logged
     assert str(CHAT) in logged  # ids only, at DEBUG
     assert all(r.levelno == logging.DEBUG for r in caplog.records if str(CHAT) in r.getMessage())
+
+
+async def test_a_message_cut_short_mid_handling_is_handled_on_redelivery(
+    settings: TelegramSettings, fake_api, fake_rasa
+) -> None:
+    """Issue 12 (7): an update is marked handled only once handled (here: cancelled by a shutdown)."""
+    started = asyncio.Event()
+
+    async def hangs(message: Any) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    channel = TelegramInput(settings)
+    first = asyncio.ensure_future(channel.handle_update(tg.text(1, CHAT, "e muon chet"), hangs))
+    await asyncio.wait_for(started.wait(), timeout=5)
+    # meanwhile a second delivery of the same message is refused (the caller retries or says 111)
+    with pytest.raises(UpdateBusy):
+        await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    # Telegram (or the runner, after a restart) delivers it again: it is handled this time.
+    assert await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa) == "ok"
+    assert fake_rasa.texts == ["e muon chet"] and "111" in fake_api.sent_texts(CHAT)[0]
+    assert await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa) == "duplicate"
+    await channel.sender.aclose()
+
+
+async def test_a_front_door_failure_still_answers_with_111(
+    settings: TelegramSettings, fake_api, fake_rasa, caplog
+) -> None:
+    """Issue 12 (7): the relay step before Rasa (front door) failing ends in 111 and an ERROR log."""
+    channel = TelegramInput(settings)
+
+    async def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("case store down")
+
+    channel.front_door.admit = broken  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR):
+        assert await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa) == "ok"
+    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert any(r.levelno == logging.ERROR and "111" in r.getMessage() for r in caplog.records)
+    await channel.sender.aclose()

@@ -21,6 +21,12 @@ def fake_agent() -> h.FakeAgent:
     return h.FakeAgent()
 
 
+@pytest.fixture(autouse=True)
+def own_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test's in-process channel keeps offline messages in a database of its own."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
+
+
 @pytest.fixture
 async def channel_server(fake_agent: h.FakeAgent) -> AsyncIterator[h.ChannelServer]:
     """The web chat channel served in this event loop, answering from a script (no model)."""

@@ -36,6 +36,7 @@
   var ESC_WINDOW_MS = 2000;
   var USER_EVT = "user_uttered";
   var BOT_EVT = "bot_uttered";
+  var RECEIVED_EVT = "bot_received"; // "shown": the server keeps a pushed message until it hears this
   var DEFAULT_EXIT_URL = "https://www.google.com/search?q=thoi+tiet";
   var TT_POLICY = "safekids-webchat";
 
@@ -115,7 +116,7 @@
     return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
   }
   function freshState() {
-    return { sessionId: newId(), history: [], queue: [], pendingDeletes: [] };
+    return { sessionId: newId(), history: [], queue: [], pendingDeletes: [], received: [] };
   }
   var memoryStore = null; // when sessionStorage is blocked
   function loadState() {
@@ -124,6 +125,7 @@
       var s = raw && JSON.parse(raw);
       if (s && /^[0-9a-f]{32}$/.test(s.sessionId) && Array.isArray(s.history) && Array.isArray(s.queue)) {
         if (!Array.isArray(s.pendingDeletes)) s.pendingDeletes = [];
+        if (!Array.isArray(s.received)) s.received = [];
         return s;
       }
     } catch (e) { /* fresh state */ }
@@ -403,6 +405,14 @@
 
   function onBotMessage(data) {
     if (muted || !data || typeof data !== "object") return;
+    // A message kept for us while we were away (counsellor, notices) carries an id: confirm it, and
+    // show it once even if it is replayed after a lost confirmation.
+    if (typeof data.id === "number") {
+      if (socket) socket.emit(RECEIVED_EVT, { session_id: state.sessionId, ids: [data.id] });
+      if (state.received.indexOf(data.id) !== -1) return;
+      state.received.push(data.id);
+      if (state.received.length > 200) state.received = state.received.slice(-200);
+    }
     var custom = data.custom && typeof data.custom === "object" ? data.custom : null;
     var text = typeof data.text === "string" ? data.text : custom && typeof custom.text === "string" ? custom.text : "";
     var image = "";
@@ -489,7 +499,8 @@
     socket.timeout(ACK_TIMEOUT_MS).emitWithAck(USER_EVT, {
       message: item.message, session_id: state.sessionId, message_id: item.id
     }).then(function (ack) {
-      if (ack && ack.ok === false && ack.error === "no_session") throw new Error("not joined");
+      // "retry": the server could not handle it this time (the child was given 111): send it again.
+      if (ack && ack.ok === false && (ack.error === "no_session" || ack.error === "retry")) throw new Error(ack.error);
       state.queue = state.queue.filter(function (q) { return q.id !== item.id; });
       markDelivered(item.id);
       save();
