@@ -170,6 +170,6 @@ async def test_the_api_reports_the_window_with_409(zalo_api, fake_api, handoff_e
         await age_conversation(s.agent, 50)
         sent = await s.client.post(f"{api}/message", json={"counsellor": "Lan", "text": "Chào em"}, headers=headers)
         assert sent.status_code == 409
-        assert sent.json() == {"delivered": False, "case": case_id, "error": OUTSIDE_WINDOW_REASON}
+        assert sent.json() == {"delivered": False, "queued": False, "case": case_id, "error": OUTSIDE_WINDOW_REASON}
         history = (await s.client.get(api, headers=headers)).json()["history"]
         assert history[-1] == {**history[-1], "kind": "undelivered", "detail": OUTSIDE_WINDOW_REASON}
