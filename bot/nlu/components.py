@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
+import numpy as np
+
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
@@ -101,7 +104,10 @@ class SemanticFeaturizer(DenseFeaturizer, GraphComponent):
             batch = todo[i:i + size]
             vectors = semantic.embed([m.get(TEXT) for m in batch])
             for message, vector in zip(batch, vectors):
-                self.add_features_to_message(None, vector[None, :], TEXT, message)
+                # DIET wants each featurizer's sequence and sentence features together: the sentence
+                # meaning is repeated for every token (it carries no order of its own).
+                tokens = message.get(TOKENS_NAMES[TEXT]) or [None]
+                self.add_features_to_message(np.tile(vector, (len(tokens), 1)), vector[None, :], TEXT, message)
         return messages
 
 
