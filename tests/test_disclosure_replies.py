@@ -112,3 +112,18 @@ async def test_grooming_reply_never_promises_secrecy(band: Optional[str]) -> Non
 async def test_self_harm_reply_asks_whether_the_child_is_safe(band: Optional[str]) -> None:
     for text in await variants("utter_self_harm", "child", band):
         assert "an toàn" in text and "làm đau mình" not in text
+
+
+def test_every_disclosure_button_leads_somewhere() -> None:
+    import json
+
+    from bot.content.library import library
+
+    topics = {t.id for t in library().tips}
+    for name in DISCLOSURES:
+        for v in DOMAIN.responses[name]:
+            for b in v.get("buttons") or []:
+                match = re.fullmatch(r"/(\w+)(\{.*\})?", b["payload"])
+                assert match and match.group(1) in DOMAIN.intents, b
+                entities = json.loads(match.group(2) or "{}")
+                assert set(entities) <= {"topic"} and entities.get("topic", "privacy") in topics, b
