@@ -46,11 +46,13 @@ run: venv web  ## start the bot on localhost:5005 (trains first when needed)
 telegram: venv  ## only the Telegram runner (Rasa already running on RASA_URL)
 	$(BIN)/python -m bot.telegram
 
-validate: venv  ## rasa data validate, strict
+validate: venv  ## rasa data validate, strict; every age or number in content/ has a source and a date
 	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/python scripts/validate_content.py
 
 test: venv web chromium  ## all tests: unit, data validation, stories, evaluation on dev.jsonl
 	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/python scripts/validate_content.py
 	$(BIN)/python -m pytest -q
 
 test-fast: venv web chromium  ## unit tests only (no training)

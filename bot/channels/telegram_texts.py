@@ -15,15 +15,17 @@ FALLBACK_111 = (
     "Nếu tính mạng đang gặp nguy hiểm, gọi 115 (cấp cứu) hoặc 113 (công an)."
 )
 
-# Photos, videos, documents, animations, video notes: never downloaded, never stored.
+# Photos, videos, documents, animations, video notes: never downloaded, never stored. A child who sends a
+# screenshot is often sending evidence: thank them and say what to do with it, never scold (issue 18).
 MEDIA_PRIVACY = (
-    "Mình không mở và không lưu ảnh, video hay tệp bạn gửi, nên mình chưa xem được nội dung này. "
-    "Bạn nhắn bằng chữ cho mình nhé.\n\n"
-    "Một điều quan trọng: đừng gửi ảnh hay video riêng tư, nhạy cảm của bạn cho bất kỳ ai, "
-    "kể cả người bạn tin.\n"
-    "Nếu ảnh hoặc video như vậy của bạn đã bị chia sẻ hay ai đó dọa tung ra, đó không phải lỗi của bạn. "
-    'Hãy gọi 111 (miễn phí, 24/7), và dùng công cụ "Take It Down" của NCMEC '
-    "(takeitdown.ncmec.org) để yêu cầu gỡ ảnh của người dưới 18 tuổi."
+    "Cảm ơn bạn đã gửi cho mình. Để giữ kín chuyện của bạn, mình không mở và không lưu ảnh, video hay tệp, "
+    "nên mình chưa xem được nội dung này.\n\n"
+    "Nếu đây là bằng chứng (ảnh chụp tin nhắn đe dọa, tài khoản làm phiền bạn), bạn làm đúng rồi: cứ giữ "
+    "trong máy, kể cho mình bằng chữ chuyện gì đã xảy ra, và đưa cho người lớn bạn tin hoặc tư vấn viên khi "
+    "họ cần.\n"
+    "Nếu đó là ảnh riêng tư, nhạy cảm, đừng gửi ảnh đó cho ai nữa, kể cả để làm bằng chứng. Ảnh của bạn bị "
+    "chia sẻ hay bị dọa tung ra thì bạn không có lỗi: gọi 111 (miễn phí, 24/7). Công cụ \"Take It Down\" "
+    "(takeitdown.ncmec.org) giúp chặn ảnh của người dưới 18 tuổi trên các mạng xã hội có tham gia."
 )
 
 STICKER = (

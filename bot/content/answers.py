@@ -104,8 +104,8 @@ def app_menu(lib: Library) -> Reply:
 
 
 def _age_line(app: App, age: Optional[int], role: Optional[str]) -> str:
-    if app.min_age is None:
-        return f"{app.name} không đặt tuổi tối thiểu trong điều khoản. {app.min_age_note}".strip()
+    if app.min_age is None:  # the note says what the terms say (or that we could not verify them)
+        return app.min_age_note or f"{app.name}: kiểm tra điều khoản hiện hành về tuổi tối thiểu."
     rule = f"Theo điều khoản của {app.name}, người dùng phải từ {app.min_age} tuổi trở lên."
     if age is None:
         return f"{rule} {app.min_age_note}".strip()
@@ -122,6 +122,17 @@ def _age_line(app: App, age: Optional[int], role: Optional[str]) -> str:
             else f"Bạn {age} tuổi đã đủ tuổi; nhớ cài đặt an toàn như dưới đây nhé."
         )
     return f"{rule} {verdict}"
+
+
+# With no minimum age in the terms (Roblox, Zalo, Garena games), "younger" is advice for children under 13,
+# the age most apps start at; without it the advice for young children would never show.
+YOUNGER_WITHOUT_MIN_AGE = 13
+
+
+def is_younger(app: App, age: Optional[int]) -> bool:
+    if age is None:
+        return False
+    return age < (app.min_age if app.min_age is not None else YOUNGER_WITHOUT_MIN_AGE)
 
 
 CHILD_APP_ADVICE = (
@@ -142,7 +153,7 @@ def app_guide(app: App, age: Optional[int], role: Optional[str]) -> Reply:
     lines += [f"• {r}" for r in app.risks]
     lines.append("Cài đặt an toàn:")
     lines += [f"• {s}" for s in app.settings]
-    if age is not None and app.min_age is not None and age < app.min_age and app.younger:
+    if app.younger and is_younger(app, age):
         lines.append(app.younger)
     if app.sources:
         lines.append("Nguồn: " + "; ".join(s.split(" – ")[0] for s in app.sources))

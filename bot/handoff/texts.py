@@ -9,7 +9,8 @@ from bot.handoff.store import Case, utcnow
 # --- to the child -------------------------------------------------------------------------
 CASE_CREATED_URGENT = (
     "Mình đã báo ngay cho tư vấn viên, họ sẽ nhắn bạn tại đây sớm nhất có thể. "
-    "Trong lúc chờ, nếu bạn đang gặp nguy hiểm, gọi ngay 115 (cấp cứu) hoặc 111 (miễn phí, 24/7)."
+    "Trong lúc chờ tư vấn viên nhắn lại, hãy ở cạnh một người lớn bạn tin. Nếu bạn đang gặp nguy hiểm, "
+    "gọi ngay 115 (cấp cứu); muốn nói chuyện với người thật ngay, gọi 111 (miễn phí, 24/7)."
 )
 CASE_CREATED = (
     "Mình đã báo cho tư vấn viên. Khi có người nhận, họ sẽ nhắn bạn ngay tại đây. "
