@@ -54,6 +54,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels.front_door import FrontDoor
+from bot.handoff.service import source_of
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,12 @@ def _origins_from_env() -> Optional[list]:
     """WEBCHAT_ORIGINS="https://a.vn,https://b.vn": only these sites (and the bot's own page) may connect."""
     origins = [o.strip() for o in (os.environ.get("WEBCHAT_ORIGINS") or "").split(",") if o.strip()]
     return origins or None
+
+
+def _client_source(sio: AsyncServer, sid: Text, namespace: Optional[Text]) -> Optional[Text]:
+    """Keyed hash of the browser's address: new web sessions are free, the address is not."""
+    request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
+    return source_of(getattr(request, "remote_addr", None) or getattr(request, "ip", None))
 
 
 async def _maybe_await(result: Any) -> Any:
@@ -319,7 +326,7 @@ class WebChatInput(SocketIOInput):
                 WebChatOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
-                metadata={},
+                metadata={"source": _client_source(sio, sid, self.namespace)},  # handoff intake limits
             )
             await on_new_message(message)
             return {"ok": True}
