@@ -269,14 +269,18 @@ def shared_store() -> "HandoffStore":
 
 def _add_missing_columns(engine: sa.engine.Engine) -> None:
     """A database made by an older release lacks the newer (nullable) columns: add them."""
-    inspector = sa.inspect(engine)
-    with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            have = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have:
-                    kind = column.type.compile(dialect=engine.dialect)
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            try:
+                with engine.begin() as conn:
                     conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+            except sa.exc.DBAPIError:  # the other process (Rasa / action server) added it first
+                if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                    raise
 
 
 def summarise(messages: Iterable[str]) -> str:

@@ -369,3 +369,34 @@ def test_default_limits_are_documented() -> None:
     for name in ("HANDOFF_CASES_PER_SOURCE_HOUR", "HANDOFF_ALERTS_PER_MINUTE", "HANDOFF_REPLY_TIMEOUT_MIN", "DATABASE_TIMEOUT_SECONDS"):
         assert name in doc
     assert defaults.per_source_hour == 3 and defaults.alerts_per_minute == 15
+
+
+def test_rest_and_web_pass_only_a_hashed_client_address() -> None:
+    from bot.channels.rest import RestInput
+
+    request = type("Request", (), {"remote_addr": "", "ip": "203.0.113.9"})()
+    meta = RestInput().get_metadata(request)
+    assert meta == {"source": service.source_of("203.0.113.9")}
+    assert meta["source"].startswith("addr:") and "203.0.113.9" not in meta["source"]
+    assert service.source_of("203.0.113.10") != meta["source"]
+
+
+def test_a_database_of_the_previous_release_gets_the_new_columns(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from bot.handoff.store import Base
+
+    new = {"handoff_cases": {"source", "digest", "child_waiting_since", "silence_alerted"},
+           "handoff_outbox": {"priority_rank", "gave_up_at"}}
+    old = sa.MetaData()
+    for table in Base.metadata.sorted_tables:
+        sa.Table(table.name, old, *[c.copy() for c in table.columns if c.name not in new.get(table.name, ())])
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    old.create_all(engine)
+    engine.dispose()
+    store = HandoffStore(url)
+    case, is_new = store.open_case("web-old", "rest", "urgent", limits=IntakeLimits())
+    assert is_new and store.enqueue("k", "send", {"text": "x"}, case.id, priority_rank=0)
+    assert [i.key for i in store.due_outbox()] == ["k"]
+    store.dispose()
