@@ -400,3 +400,41 @@ def test_a_database_of_the_previous_release_gets_the_new_columns(tmp_path: Path)
     assert is_new and store.enqueue("k", "send", {"text": "x"}, case.id, priority_rank=0)
     assert [i.key for i in store.due_outbox()] == ["k"]
     store.dispose()
+
+
+async def test_hung_database_makes_the_counsellor_api_answer_503(fake_api, handoff_env, monkeypatch, tmp_path) -> None:
+    hole = BlackHole(hold=8.0)
+    monkeypatch.setenv("DATABASE_TIMEOUT_SECONDS", "2")
+    store = HandoffStore(f"postgresql://postgres@127.0.0.1:{hole.port}/test")
+    tg_settings = TelegramSettings(
+        token=fake_api.token, api_url=fake_api.api_url, webhook_secret=harness.SECRET, state_db=tmp_path / "tg.sqlite3"
+    )
+    try:
+        async for served in harness.serve(TelegramInput(tg_settings), CounsellorInput(store=store), None):
+            with LoopWatch() as watch:
+                started = time.monotonic()
+                answer = await served.client.get(served.url + "/webhooks/counsellor/cases", headers=served.api_headers())
+                took = time.monotonic() - started
+                await asyncio.sleep(0.2)
+            assert answer.status_code == 503 and "unavailable" in answer.json()["error"]
+            assert took < 6.0 and watch.gap < 1.0, (took, watch.gap)
+    finally:
+        hole.close()
+
+
+async def test_order_and_digest_on_each_database(store, fake_api, handoff_env, monkeypatch) -> None:
+    """The same outbox rules on SQLite and PostgreSQL (the `store` fixture runs both)."""
+    monkeypatch.setenv("HANDOFF_CASES_PER_SOURCE_HOUR", "2")
+    clock = Clock()
+    store.clock = clock
+    settings = HandoffSettings.from_env()
+    flood = service.source_of("203.0.113.1")
+    for i in range(6):
+        service.request_counsellor(store, settings, f"web-d{i}", "rest", "low", None, ["x"], flood)
+    real = service.request_counsellor(store, settings, "web-u", "rest", "imminent", None, ["y"], service.source_of("1.1.1.1"))
+    bot = notify.make_alert_bot(settings)
+    await notify.deliver_due(store, bot)
+    assert [t.split("]")[0] for t in group_texts(fake_api)] == [f"[Ca #{real.case.id}", "[Ca #1", "[Ca #2"]
+    clock.advance(1)
+    await notify.deliver_due(store, bot)
+    assert group_texts(fake_api)[-1].startswith("[Tổng hợp] 4 cảnh báo") and store.pending_outbox() == 0
