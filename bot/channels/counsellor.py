@@ -46,7 +46,16 @@ from sanic.response import HTTPResponse
 
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, HandoffStore, StoreUnavailable, off_loop, shared_store
+from bot.handoff.store import (
+    CLAIMED,
+    CLOSED,
+    OPEN,
+    CaseError,
+    HandoffStore,
+    StoreUnavailable,
+    off_loop,
+    shared_store,
+)
 
 logger = logging.getLogger(__name__)
 

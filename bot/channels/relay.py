@@ -49,7 +49,8 @@ async def relay_if_claimed(
         return True
     parsed = await agent.parse_message(text)
     level = level_of((parsed.get("intent") or {}).get("name"))
-    if level == "imminent" or (level == "high" and case.counsellor_silent(settings.reply_timeout, store.now())):
+    silent = case.counsellor_silent(settings.reply_timeout, store.now())
+    if level == "imminent" or (level == "high" and silent):
         return False  # the bot gives its hotline reply (domain.yml); the counsellors also got the message
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.tracker_store.get_or_create_tracker(sender_id)

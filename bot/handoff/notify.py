@@ -68,7 +68,9 @@ def enqueue_alert(store: HandoffStore, settings: HandoffSettings, case: Case, ki
         key += f":{now.isoformat()}"
     rank = PRIORITIES.index(case.priority) if case.priority in PRIORITIES else len(PRIORITIES)
     if case.digest and case.status == OPEN:
-        payload = {"chat_id": settings.chat_id, "case_id": case.id, "priority": case.priority, "alert_kind": kind}
+        payload = {
+            "chat_id": settings.chat_id, "case_id": case.id, "priority": case.priority, "alert_kind": kind
+        }
         due = store.next_digest_at(DIGEST_DELAY_SECONDS)
         return store.enqueue(key, "digest", payload, case.id, priority_rank=rank, not_before=due)
     payload = {
@@ -181,7 +183,8 @@ async def _send_one(bot: Bot, store: HandoffStore, item: OutboxItem) -> int:
     except TelegramError as exc:
         delay = min(MAX_RETRY_DELAY, 2.0 ** item.attempts)
         logger.warning(
-            "handoff outbox %s (case %s) failed: %s; retry in %.0f s", item.id, item.case_id, type(exc).__name__, delay
+            "handoff outbox %s (case %s) failed: %s; retry in %.0f s",
+            item.id, item.case_id, type(exc).__name__, delay,
         )
         await off_loop(store.mark_failed, item.id, type(exc).__name__, delay)
         return 0
@@ -209,7 +212,9 @@ async def _refused(bot: Bot, store: HandoffStore, item: OutboxItem, exc: Telegra
     kind = "relay" if item.kind == "relay" else str(item.payload.get("alert_kind") or "alert")
     short = texts.short_alert_text(item.case_id, item.payload.get("priority"), kind)
     try:
-        message = await bot.send_message(chat_id=chat_id, text=short, reply_markup=_markup(item.payload.get("buttons")))
+        message = await bot.send_message(
+            chat_id=chat_id, text=short, reply_markup=_markup(item.payload.get("buttons"))
+        )
     except TelegramError as again:
         logger.error(
             "handoff outbox %s: case %s could NOT be reported to the counsellors' chat (%s, then %s); "
@@ -219,7 +224,8 @@ async def _refused(bot: Bot, store: HandoffStore, item: OutboxItem, exc: Telegra
         await off_loop(store.give_up, item.id, f"{error}; fallback {type(again).__name__}")
         await off_loop(store.add_event, item.case_id, "alert_undelivered", "bot", error)
         return 0
-    await off_loop(store.mark_sent, item.id, {"chat_id": message.chat_id, "message_id": message.message_id, "short": error})
+    result = {"chat_id": message.chat_id, "message_id": message.message_id, "short": error}
+    await off_loop(store.mark_sent, item.id, result)
     await off_loop(store.add_event, item.case_id, "alert_shortened", "bot", error)
     return 1
 
@@ -246,7 +252,8 @@ async def _send_digest(bot: Bot, store: HandoffStore) -> int:
     except TelegramError as exc:
         level = logging.ERROR if isinstance(exc, PERMANENT) else logging.WARNING
         logger.log(level, "handoff digest of %d alert(s) not sent: %s; retried", len(ids), type(exc).__name__)
-        await off_loop(store.mark_failed, ids, type(exc).__name__, min(MAX_RETRY_DELAY, 2.0 ** items[0].attempts))
+        delay = min(MAX_RETRY_DELAY, 2.0 ** items[0].attempts)
+        await off_loop(store.mark_failed, ids, type(exc).__name__, delay)
         return 0
     await off_loop(store.mark_sent_many, ids, {"digest_message_id": message.message_id})
     logger.info("handoff digest of %d alert(s) delivered", len(ids))

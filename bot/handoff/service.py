@@ -85,7 +85,9 @@ def due_silences(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
     due = store.due_silences(settings.reply_timeout)
     for case in due:
         notify.enqueue_alert(store, settings, case, "silent")
-        logger.warning("handoff case %s: counsellor silent for %s min; re-alerted", case.id, settings.reply_timeout_min)
+        logger.warning(
+            "handoff case %s: counsellor silent for %s min; re-alerted", case.id, settings.reply_timeout_min
+        )
     return due
 
 

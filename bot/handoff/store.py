@@ -348,7 +348,9 @@ class HandoffStore:
         """Tests only: remove every handoff table."""
         Base.metadata.drop_all(self.engine)
 
-    def _event(self, session: Any, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None) -> None:
+    def _event(
+        self, session: Any, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None
+    ) -> None:
         session.add(EventRow(case_id=case_id, kind=kind, actor=actor, detail=detail, at=self.clock()))
 
     def _row(self, session: Any, case_id: int) -> CaseRow:
@@ -430,7 +432,12 @@ class HandoffStore:
             return Case.from_row(row), True
 
     def _over_limits(
-        self, session: Any, sender_id: str, source: Optional[str], now: dt.datetime, limits: Optional["IntakeLimits"]
+        self,
+        session: Any,
+        sender_id: str,
+        source: Optional[str],
+        now: dt.datetime,
+        limits: Optional["IntakeLimits"],
     ) -> bool:
         """True when a new case from this sender/source must go into the digest (see `IntakeLimits`)."""
         if limits is None:
@@ -441,9 +448,10 @@ class HandoffStore:
             .filter(EventRow.kind.in_(("created", "reopened")))
         )
         hour = now - dt.timedelta(hours=1)
-        if opened.filter(CaseRow.sender_id == sender_id, EventRow.at >= hour).scalar() >= limits.per_source_hour:
+        cap = limits.per_source_hour
+        if opened.filter(CaseRow.sender_id == sender_id, EventRow.at >= hour).scalar() >= cap:
             return True
-        if source and opened.filter(CaseRow.source == source, EventRow.at >= hour).scalar() >= limits.per_source_hour:
+        if source and opened.filter(CaseRow.source == source, EventRow.at >= hour).scalar() >= cap:
             return True
         alone = opened.filter(EventRow.at >= now - dt.timedelta(minutes=1), CaseRow.digest.isnot(True))
         return alone.scalar() >= limits.alerts_per_minute
@@ -720,7 +728,9 @@ class HandoffStore:
             return session.execute(
                 sa.update(OutboxRow)
                 .where(OutboxRow.id.in_(item_ids), OutboxRow.sent_at.is_(None))
-                .values(sent_at=self.clock(), payload="{}", result=json.dumps(result), attempts=OutboxRow.attempts + 1)
+                .values(
+                    sent_at=self.clock(), payload="{}", result=json.dumps(result), attempts=OutboxRow.attempts + 1
+                )
                 .execution_options(synchronize_session=False)
             ).rowcount
 
@@ -797,6 +807,7 @@ class HandoffStore:
 
     def pending_outbox(self) -> int:
         with self.session() as session:
-            return session.query(OutboxRow).filter(OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None)).count()
+            pending = session.query(OutboxRow).filter(OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
+            return pending.count()
 
 
