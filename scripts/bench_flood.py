@@ -8,7 +8,7 @@ urgent case from another address; the figure is the time from the real request t
 
 - `one-address`: the fakes come from one client address (the attack issue 12 describes);
 - `many-addresses`: each fake from its own address (a botnet); the real case then arrives in a burst
-  and is collapsed into the digest, sent within its gathering delay (30 s).
+  and is collapsed into the digest, sent within its gathering delay (10 s).
 
     .venv/bin/python scripts/bench_flood.py [--fakes 1000] [--timeout 60]
 """

@@ -34,7 +34,7 @@ MAX_RETRY_DELAY = 300.0
 LEASE_SECONDS = 30.0
 DIGEST_BUTTONS = 6  # claim buttons on a digest message, most urgent cases first
 #: A digest gathers the alerts of a burst for this long, then goes out as one message.
-DIGEST_DELAY_SECONDS = 30.0
+DIGEST_DELAY_SECONDS = 10.0
 
 
 def claim_keyboard(case_id: int) -> list[list[list[str]]]:

@@ -9,7 +9,7 @@
 | `HANDOFF_TIMEOUT_MIN` | minutes before an unclaimed case is re-alerted (overdue at twice) | 5 |
 | `HANDOFF_REPLY_TIMEOUT_MIN` | minutes a child in a claimed case waits for the counsellor before the group is re-alerted, the child is given 111 and the bot answers high/imminent disclosures again | 10 |
 | `HANDOFF_CASES_PER_SOURCE_HOUR` | new cases per sender and per client address in an hour that are alerted one by one; more go into a digest | 3 |
-| `HANDOFF_ALERTS_PER_MINUTE` | cases alerted one by one in a minute over all sources; more go into a digest | 15 |
+| `HANDOFF_ALERTS_PER_MINUTE` | cases alerted one by one in a minute over all sources; more go into a digest | 10 |
 | `DATABASE_TIMEOUT_SECONDS` | longest wait for the case database (lock, connect, statement) before the child is given 111 | 5 |
 | `TELEGRAM_TOKEN`, `TELEGRAM_API_URL` | the bot that sends the alerts (docs/telegram.md) | |
 """

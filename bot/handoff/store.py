@@ -249,7 +249,7 @@ class IntakeLimits:
     #: New (or re-opened) cases per sender, and per source (hashed client address), in an hour.
     per_source_hour: int = 3
     #: Cases alerted one by one in a minute, over all sources (Telegram allows about 20 a minute in a group).
-    alerts_per_minute: int = 15
+    alerts_per_minute: int = 10
 
 
 def _iso(value: Optional[dt.datetime]) -> Optional[str]:

@@ -368,7 +368,7 @@ def test_default_limits_are_documented() -> None:
     defaults = IntakeLimits()
     for name in ("HANDOFF_CASES_PER_SOURCE_HOUR", "HANDOFF_ALERTS_PER_MINUTE", "HANDOFF_REPLY_TIMEOUT_MIN", "DATABASE_TIMEOUT_SECONDS"):
         assert name in doc
-    assert defaults.per_source_hour == 3 and defaults.alerts_per_minute == 15
+    assert defaults.per_source_hour == 3 and defaults.alerts_per_minute == 10
 
 
 def test_rest_and_web_pass_only_a_hashed_client_address() -> None:
