@@ -292,10 +292,11 @@ def summarise(messages: Iterable[str]) -> str:
 class HandoffStore:
     """Cases, events and outbox in one SQL database. The engine is created on first use."""
 
-    def __init__(self, url: Optional[str] = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, url: Optional[str] = None, clock: Optional[Callable[[], dt.datetime]] = None) -> None:
         self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
-        #: Naive-UTC "now" of every time rule of the store (tests set a fake clock).
-        self.clock = clock
+        #: Naive-UTC "now" of every time rule of the store (tests set a fake clock). The default looks
+        #: `utcnow` up at each call, so patching the module's `utcnow` also moves it.
+        self.clock: Callable[[], dt.datetime] = clock or (lambda: utcnow())
         self._engine: Optional[sa.engine.Engine] = None
         self._session: Optional[sessionmaker] = None
         self._lock = threading.RLock()
