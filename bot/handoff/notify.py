@@ -215,7 +215,14 @@ async def _refused(bot: Bot, store: HandoffStore, item: OutboxItem, exc: Telegra
         message = await bot.send_message(
             chat_id=chat_id, text=short, reply_markup=_markup(item.payload.get("buttons"))
         )
+    except RetryAfter as again:  # only busy: try again when Telegram allows
+        await off_loop(store.mark_failed, item.id, "RetryAfter", _retry_after(again))
+        raise _RateLimited from again
     except TelegramError as again:
+        if not isinstance(again, PERMANENT):  # a network hiccup: the next pass tries again
+            delay = min(MAX_RETRY_DELAY, 2.0 ** item.attempts)
+            await off_loop(store.mark_failed, item.id, f"{error}; fallback {type(again).__name__}", delay)
+            return 0
         logger.error(
             "handoff outbox %s: case %s could NOT be reported to the counsellors' chat (%s, then %s); "
             "counsellors must check the API",

@@ -438,3 +438,15 @@ async def test_order_and_digest_on_each_database(store, fake_api, handoff_env, m
     clock.advance(1)
     await notify.deliver_due(store, bot)
     assert group_texts(fake_api)[-1].startswith("[Tổng hợp] 4 cảnh báo") and store.pending_outbox() == 0
+
+
+async def test_short_alert_hit_by_a_network_error_is_retried_not_given_up(fake_api, handoff_env) -> None:
+    fake_api.fail_next("sendMessage", status=400, retry_after=None, description="Bad Request: message is too long")
+    fake_api.fail_next("sendMessage", status=502, retry_after=None, description="Bad Gateway")
+    settings, store = HandoffSettings.from_env(), HandoffStore()
+    service.request_counsellor(store, settings, "web-502", "rest", "high", None, ["x"])
+    bot = notify.make_alert_bot(settings)
+    assert await notify.deliver_due(store, bot) == 0 and store.pending_outbox() == 1
+    await asyncio.sleep(1.1)
+    assert await notify.deliver_due(store, bot) == 1  # retried: the alert reaches the group once
+    assert len(group_texts(fake_api)) == 1 and group_texts(fake_api)[0].startswith("[Ca #1]")
