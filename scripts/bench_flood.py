@@ -76,6 +76,8 @@ async def flood(fakes: int, spread: bool, timeout: float) -> tuple[float | None,
         texts = api.sent_texts(GROUP)
         alone = sum(t.startswith("[Ca #") for t in texts) - (1 if latency is not None else 0)
         digests = sum(t.startswith("[Tổng hợp]") for t in texts)
+        limited = sum(c.status == 429 for c in api.calls)
+        print(f"  ({limited} answer(s) 429 from the fake's 20-a-minute group limit)")
         await bot.shutdown()
         store.dispose()
     await api.stop()
