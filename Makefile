@@ -58,8 +58,9 @@ test: venv web chromium  ## all tests: unit, data validation, stories, evaluatio
 test-fast: venv web chromium  ## unit tests only (no training)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: venv  ## disclosure->alert time; training time, memory, latency and recall vs Rasa's default pipeline
+bench: venv  ## disclosure->alert time, real alert behind a 1,000-case flood; training time, memory, latency and recall
 	$(BIN)/python scripts/bench_handoff.py
+	$(BIN)/python scripts/bench_flood.py
 	$(BIN)/python scripts/bench.py
 
 purge: venv  ## delete conversations older than RETENTION_DAYS (30) and anonymise old closed cases

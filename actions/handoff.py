@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import shared_store
+from bot.handoff.store import off_loop, shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,15 @@ def user_messages(tracker: Tracker) -> List[str]:
         for e in tracker.events
         if e.get("event") == "user" and e.get("text") and not str(e.get("text")).startswith("/")
     ]
+
+
+def message_source(tracker: Tracker) -> Optional[str]:
+    """The hashed client address the channel put in the latest message's metadata (`source`), if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            source = (event.get("metadata") or {}).get("source")
+            return source if isinstance(source, str) and source.startswith("addr:") else None
+    return None
 
 
 class _CaseAction(Action, ABC):
@@ -48,8 +57,9 @@ class _CaseAction(Action, ABC):
     ) -> List[Dict[Text, Any]]:
         settings = HandoffSettings.from_env()
         store = shared_store()
-        try:
-            result = service.request_counsellor(
+        try:  # off the event loop, with a timeout: a hung database ends in STORE_DOWN (111), not a hang
+            result = await off_loop(
+                service.request_counsellor,
                 store,
                 settings,
                 tracker.sender_id,
@@ -57,6 +67,7 @@ class _CaseAction(Action, ABC):
                 self.level(tracker),
                 self.category(tracker),
                 user_messages(tracker),
+                source=message_source(tracker),
             )
         except Exception as exc:  # noqa: BLE001 - the child must still hear about 111
             logger.error("handoff case not created: %s", type(exc).__name__)
@@ -100,7 +111,7 @@ class ActionCancelHandoff(Action):
         settings = HandoffSettings.from_env()
         store = shared_store()
         try:
-            case = service.cancel(store, settings, tracker.sender_id)
+            case = await off_loop(service.cancel, store, settings, tracker.sender_id)
         except Exception as exc:  # noqa: BLE001
             logger.error("handoff cancel failed: %s", type(exc).__name__)
             case = None
@@ -121,7 +132,7 @@ class ActionRecordFeedback(Action):
     ) -> List[Dict[Text, Any]]:
         helpful = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
         try:
-            service.record_feedback(shared_store(), tracker.sender_id, helpful)
+            await off_loop(service.record_feedback, shared_store(), tracker.sender_id, helpful)
         except Exception as exc:  # noqa: BLE001 - the thanks (domain.yml) follows anyway
             logger.error("feedback not recorded: %s", type(exc).__name__)
         return []

@@ -60,3 +60,46 @@ class CuttableProxy:
         if self._server:
             self._server.close()
             await self._server.wait_closed()
+
+
+class BlackHole:
+    """A database that hangs: accepts TCP connections and never answers (closes them after `hold` s).
+
+    Runs in its own thread, so it keeps accepting even while a test's event loop is blocked.
+    """
+
+    def __init__(self, hold: float = 8.0) -> None:
+        import socket
+        import threading
+
+        self.hold = hold
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import time
+
+        held: list = []
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+                held.append((time.monotonic(), conn))
+            except OSError:
+                pass
+            now = time.monotonic()
+            for item in [h for h in held if now - h[0] > self.hold]:
+                item[1].close()
+                held.remove(item)
+        for _, conn in held:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._sock.close()

@@ -24,7 +24,10 @@ clients read pushed messages from the tracker (`GET /conversations/<id>/tracker`
 
 The channel also runs the handoff worker in Rasa's event loop: every `HANDOFF_TICK_SECONDS` (1)
 it sends what is due in the outbox (retrying failed alerts) and re-alerts cases nobody claimed
-within `HANDOFF_TIMEOUT_MIN` (overdue at twice), telling the child honestly and giving 111.
+within `HANDOFF_TIMEOUT_MIN` (overdue at twice), telling the child honestly and giving 111. It also
+re-alerts claimed cases whose child has waited `HANDOFF_REPLY_TIMEOUT_MIN` for the counsellor, and
+tells that child 111. Every case-store call runs off the event loop with a timeout (`off_loop`):
+a hung database fails the pass or the request (503), it never freezes the channels.
 """
 from __future__ import annotations
 
@@ -44,7 +47,17 @@ from sanic.response import HTTPResponse
 
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, ChildUnreachable, HandoffStore, shared_store
+from bot.handoff.store import (
+    CLAIMED,
+    CLOSED,
+    OPEN,
+    CaseError,
+    ChildUnreachable,
+    HandoffStore,
+    StoreUnavailable,
+    off_loop,
+    shared_store,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +187,13 @@ class CounsellorInput(InputChannel):
         return self._bot
 
     async def run_once(self, app: Any) -> None:
-        """One pass of the worker: timeouts, then the outbox."""
+        """One pass of the worker: silent counsellors, timeouts, then the outbox."""
+        for case in await off_loop(service.due_silences, self.store, self.settings):
+            # The child hears 111 now; a high or imminent disclosure gets the bot's reply again (relay.py).
+            await tell_child(app, case.sender_id, texts.COUNSELLOR_SILENT, case.id)
         if not self.settings.alerts_enabled:
             return  # the child was already told that no counsellor is online, and given 111
-        for case in service.due_timeouts(self.store, self.settings):
+        for case in await off_loop(service.due_timeouts, self.store, self.settings):
             logger.info("handoff case %s not claimed in time (level %s)", case.id, case.realerts)
             if case.realerts == 1:  # once: the child is told honestly and given 111
                 with contextlib.suppress(Exception):
@@ -236,14 +252,15 @@ class CounsellorInput(InputChannel):
             status = request.args.get("status")
             if status and status not in STATUSES:
                 return response.json({"error": f"status must be one of {', '.join(STATUSES)}"}, status=400)
-            return response.json({"cases": [c.to_json() for c in self.store.list(status)]})
+            return response.json({"cases": [c.to_json() for c in await off_loop(self.store.list, status)]})
 
         @api.route("/cases/<case_id:int>", methods=["GET"])
         async def read_case(request: Request, case_id: int) -> HTTPResponse:
             if (refused := guard(request)) is not None:
                 return refused
             try:
-                return response.json(self.store.get(case_id, with_history=True).to_json(with_history=True))
+                case = await off_loop(self.store.get, case_id, with_history=True)
+                return response.json(case.to_json(with_history=True))
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404)
 
@@ -253,7 +270,7 @@ class CounsellorInput(InputChannel):
                 return refused
             counsellor = who(request)
             try:
-                case = service.claim(self.store, self.settings, case_id, counsellor)
+                case = await off_loop(service.claim, self.store, self.settings, case_id, counsellor)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
             await tell_child(request.app, case.sender_id, texts.CLAIMED, case.id)
@@ -269,7 +286,7 @@ class CounsellorInput(InputChannel):
                 return response.json({"error": "text is required"}, status=400)
             counsellor = who(request)
             try:
-                case = self.store.get(case_id)
+                case = await off_loop(self.store.get, case_id)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404)
             if case.status != CLAIMED or case.counsellor != counsellor:
@@ -287,11 +304,15 @@ class CounsellorInput(InputChannel):
             if (refused := guard(request)) is not None:
                 return refused
             try:
-                case = service.close(self.store, self.settings, case_id, who(request))
+                case = await off_loop(service.close, self.store, self.settings, case_id, who(request))
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
             await tell_child_closed(request.app, case)
             return response.json(case.to_json())
+
+        @api.exception(StoreUnavailable)
+        async def store_down(request: Request, exc: Exception) -> HTTPResponse:
+            return response.json({"error": "case database unavailable, retry"}, status=503)
 
         return api
 
@@ -303,10 +324,10 @@ async def send_counsellor_message(app: Any, store: HandoffStore, case: Any, coun
     If the child's channel cannot take it now (`ChildUnreachable`), the case records an `undelivered`
     event with the reason and the error goes up to the caller, who tells the counsellor.
     """
-    store.add_event(case.id, "counsellor_message", counsellor, text)
+    await off_loop(store.add_event, case.id, "counsellor_message", counsellor, text)
     try:
         return await deliver_to_child(app, case.sender_id, texts.COUNSELLOR_PREFIX + text, {"case": case.id})
     except ChildUnreachable as exc:
-        store.add_event(case.id, "undelivered", "bot", exc.reason)
+        await off_loop(store.add_event, case.id, "undelivered", "bot", exc.reason)
         logger.warning("handoff: message for case %s not deliverable now (child must write again)", case.id)
         raise

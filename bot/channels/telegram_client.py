@@ -42,6 +42,9 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 TYPING_REFRESH_SECONDS = 4.0  # Telegram shows "typing…" for about 5 s
 
 _NOT_RETRIED = (BadRequest, Forbidden, InvalidToken, Conflict, ChatMigrated)
+#: Telegram refused this message for good (too long, chat not found, bot removed, group migrated):
+#: sending the same message again can never work. BadRequest is a NetworkError subclass: test it first.
+PERMANENT_SEND_ERRORS = (BadRequest, Forbidden, ChatMigrated)
 
 
 def quiet_library_loggers() -> None:

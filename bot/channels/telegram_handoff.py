@@ -22,7 +22,7 @@ from bot.channels.counsellor import send_counsellor_message, tell_child, tell_ch
 from bot.channels.telegram_client import TelegramSender
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, CaseError, ChildUnreachable, HandoffStore, shared_store
+from bot.handoff.store import CLAIMED, CaseError, ChildUnreachable, HandoffStore, off_loop, shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class TelegramHandoff:
             await self._close(int(close.group(1)), user, sender, app, message.chat_id)
             return
         assert replied is not None
-        case_id = self.store.case_of_message(message.chat_id, replied.message_id)
+        case_id = await off_loop(self.store.case_of_message, message.chat_id, replied.message_id)
         if case_id is None:
             return  # a reply to something that is no case
         await self._answer(case_id, user, message.text, sender, app, message.chat_id)
@@ -87,7 +87,7 @@ class TelegramHandoff:
             return
         if action == "claim":
             try:
-                case = service.claim(self.store, self.settings, case_id, self.label(user))
+                case = await off_loop(service.claim, self.store, self.settings, case_id, self.label(user))
             except CaseError as exc:
                 await self._answer_query(sender, query.id, f"Không nhận được: {exc}")
                 return
@@ -102,7 +102,7 @@ class TelegramHandoff:
 
     async def _close(self, case_id: int, user: Any, sender: TelegramSender, app: Any, chat_id: Optional[int]) -> None:
         try:
-            case = service.close(self.store, self.settings, case_id, self.label(user))
+            case = await off_loop(service.close, self.store, self.settings, case_id, self.label(user))
         except CaseError as exc:
             if chat_id is not None:
                 await sender.send_text(chat_id, f"Không đóng được: {exc}")
@@ -113,9 +113,9 @@ class TelegramHandoff:
     async def _answer(self, case_id: int, user: Any, text: str, sender: TelegramSender, app: Any, chat_id: int) -> None:
         who = self.label(user)
         try:
-            case = self.store.get(case_id)
+            case = await off_loop(self.store.get, case_id)
             if case.status != CLAIMED:  # answering an open case takes it
-                case = service.claim(self.store, self.settings, case_id, who)
+                case = await off_loop(service.claim, self.store, self.settings, case_id, who)
                 await notify.deliver_due(self.store, sender.bot)
         except CaseError as exc:
             await sender.send_text(chat_id, f"[Ca #{case_id}] Không gửi được: {exc}")

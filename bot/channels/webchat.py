@@ -65,6 +65,7 @@ from socketio import AsyncServer
 
 from bot.channels.front_door import UNAVAILABLE, FrontDoor
 from bot.channels.web_inbox import WebInbox
+from bot.handoff.service import source_of
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,12 @@ def _origins_from_env() -> Optional[list]:
     """WEBCHAT_ORIGINS="https://a.vn,https://b.vn": only these sites (and the bot's own page) may connect."""
     origins = [o.strip() for o in (os.environ.get("WEBCHAT_ORIGINS") or "").split(",") if o.strip()]
     return origins or None
+
+
+def _client_source(sio: AsyncServer, sid: Text, namespace: Optional[Text]) -> Optional[Text]:
+    """Keyed hash of the browser's address: new web sessions are free, the address is not."""
+    request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
+    return source_of(getattr(request, "remote_addr", None) or getattr(request, "ip", None))
 
 
 async def _maybe_await(result: Any) -> Any:
@@ -457,7 +464,7 @@ class WebChatInput(SocketIOInput):
                 output,
                 sender_id,
                 input_channel=self.name(),
-                metadata={},
+                metadata={"source": _client_source(sio, sid, self.namespace)},  # handoff intake limits
             )
 
             async def handle() -> None:

@@ -1,9 +1,14 @@
 """Alerts to the counsellors' Telegram chat, through the outbox.
 
 Every outgoing message is first a row of `handoff_outbox` (`enqueue_*`), then `deliver_due()` sends
-what is due: on success the row is marked sent (with the Telegram chat and message id, so that a
-reply to it finds its case), on failure it is retried later with a growing delay. The key of each
-row makes enqueueing idempotent, and a short lease keeps two workers from sending the same row.
+what is due, most urgent first, then oldest: on success the row is marked sent (with the Telegram
+chat and message id, so that a reply to it finds its case); on a temporary failure it is retried
+later with a growing delay (a 429 ends the pass: the whole chat is rate limited). A permanent
+refusal (BadRequest, Forbidden, chat migrated) is never retried: it is logged at ERROR and a short
+alert without the summary goes instead; if even that fails, the row is given up and the case gets
+an `alert_undelivered` event. Alerts of cases past the intake limits (`IntakeLimits`) are
+collapsed into one digest message per pass. The key of each row makes enqueueing idempotent, and a
+short lease keeps two workers from sending the same row. Store calls run off the event loop.
 """
 from __future__ import annotations
 
@@ -13,11 +18,13 @@ import os
 from typing import Any, Optional
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 
+from bot.channels.telegram_client import PERMANENT_SEND_ERRORS as PERMANENT
+from bot.channels.telegram_client import retry_after_seconds as _retry_after
 from bot.handoff import texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import Case, HandoffStore, utcnow
+from bot.handoff.store import OPEN, PRIORITIES, Case, HandoffStore, OutboxItem, off_loop
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +32,9 @@ CLAIM_PREFIX = "handoff:claim:"
 CLOSE_PREFIX = "handoff:close:"
 MAX_RETRY_DELAY = 300.0
 LEASE_SECONDS = 30.0
+DIGEST_BUTTONS = 6  # claim buttons on a digest message, most urgent cases first
+#: A digest gathers the alerts of a burst for this long, then goes out as one message.
+DIGEST_DELAY_SECONDS = 10.0
 
 
 def claim_keyboard(case_id: int) -> list[list[list[str]]]:
@@ -44,20 +54,33 @@ def _markup(rows: Optional[list]) -> Optional[InlineKeyboardMarkup]:
 
 
 def enqueue_alert(store: HandoffStore, settings: HandoffSettings, case: Case, kind: str = "alert") -> bool:
-    """Queue an alert about `case` (kinds: alert, realert, overdue, urgent); False if queued before."""
+    """Queue an alert about `case` (kinds: alert, realert, overdue, urgent, silent); False if queued before.
+
+    An open case past the intake limits (`case.digest`) goes into the next digest message instead.
+    """
     if settings.chat_id is None:
         return False
+    now = store.now()
     key = f"{kind}:{case.id}:{case.waiting_since.isoformat()}"
     if kind in ("realert", "overdue"):
         key += f":{case.realerts}"
-    elif kind == "urgent":  # a new imminent disclosure during a claimed case: every one is alerted
-        key += f":{utcnow().isoformat()}"
+    elif kind in ("urgent", "silent"):  # during a claimed case: every one is alerted
+        key += f":{now.isoformat()}"
+    rank = PRIORITIES.index(case.priority) if case.priority in PRIORITIES else len(PRIORITIES)
+    if case.digest and case.status == OPEN:
+        payload = {
+            "chat_id": settings.chat_id, "case_id": case.id, "priority": case.priority, "alert_kind": kind
+        }
+        due = store.next_digest_at(DIGEST_DELAY_SECONDS)
+        return store.enqueue(key, "digest", payload, case.id, priority_rank=rank, not_before=due)
     payload = {
         "chat_id": settings.chat_id,
-        "text": texts.alert_text(case, kind),
-        "buttons": claim_keyboard(case.id) if case.status == "open" else close_keyboard(case.id),
+        "text": texts.alert_text(case, kind, now),
+        "buttons": claim_keyboard(case.id) if case.status == OPEN else close_keyboard(case.id),
+        "priority": case.priority,
+        "alert_kind": kind,
     }
-    return store.enqueue(key, "send", payload, case.id)
+    return store.enqueue(key, "send", payload, case.id, priority_rank=rank)
 
 
 def enqueue_claimed(store: HandoffStore, settings: HandoffSettings, case: Case, who: str) -> None:
@@ -69,6 +92,7 @@ def enqueue_claimed(store: HandoffStore, settings: HandoffSettings, case: Case, 
         "edit_alerts",
         {"text": texts.claimed_text(case, who), "buttons": close_keyboard(case.id)},
         case.id,
+        priority_rank=1,
     )
 
 
@@ -105,19 +129,21 @@ def enqueue_deleted(store: HandoffStore, settings: HandoffSettings, case: Case) 
 async def _deliver(bot: Bot, store: HandoffStore, kind: str, payload: dict, case_id: Optional[int]) -> dict:
     if kind in ("send", "relay"):  # relay: a child's message; never edited like an alert
         message = await bot.send_message(
-            chat_id=payload["chat_id"], text=payload["text"], reply_markup=_markup(payload.get("buttons"))
+            chat_id=payload["chat_id"],
+            text=texts.fit(payload["text"]),  # the last guard: Telegram refuses longer for good
+            reply_markup=_markup(payload.get("buttons")),
         )
         return {"chat_id": message.chat_id, "message_id": message.message_id}
     if kind == "edit_alerts":
         edited = 0
-        for result in store.sent_results(case_id or 0, "send"):
+        for result in await off_loop(store.sent_results, case_id or 0, "send"):
             if not result.get("message_id"):
                 continue
             try:
                 await bot.edit_message_text(
                     chat_id=result["chat_id"],
                     message_id=result["message_id"],
-                    text=payload["text"],
+                    text=texts.fit(payload["text"]),
                     reply_markup=_markup(payload.get("buttons")),
                 )
                 edited += 1
@@ -127,26 +153,118 @@ async def _deliver(bot: Bot, store: HandoffStore, kind: str, payload: dict, case
     raise ValueError(f"unknown outbox kind {kind!r}")
 
 
+class _RateLimited(Exception):
+    """Telegram asked to wait: the rest of this pass would be refused too."""
+
+
 async def deliver_due(store: HandoffStore, bot: Bot) -> int:
-    """Send every due outbox row once; returns how many were sent. Failures are retried later."""
+    """Send every due outbox row once, most urgent first, then the digest; returns how many rows
+    went out. Temporary failures are retried later; permanent ones fall back to a short alert."""
     sent = 0
-    for item in store.due_outbox():
-        if not store.lease(item.id, LEASE_SECONDS):
-            continue  # another worker has it
-        try:
-            result = await _deliver(bot, store, item.kind, item.payload, item.case_id)
-        except TelegramError as exc:
-            delay = min(MAX_RETRY_DELAY, 2.0 ** item.attempts)
-            logger.warning(
-                "handoff outbox %s (case %s) failed: %s; retry in %.0f s",
-                item.id, item.case_id, type(exc).__name__, delay,
-            )
-            store.mark_failed(item.id, type(exc).__name__, delay)
-            continue
-        if store.mark_sent(item.id, result):
-            sent += 1
-            logger.info("handoff outbox %s (%s, case %s) delivered", item.id, item.kind, item.case_id)
+    try:
+        for item in await off_loop(store.due_outbox):
+            if not await off_loop(store.lease, item.id, LEASE_SECONDS):
+                continue  # another worker has it
+            sent += await _send_one(bot, store, item)
+        sent += await _send_digest(bot, store)
+    except _RateLimited:
+        pass
     return sent
+
+
+async def _send_one(bot: Bot, store: HandoffStore, item: OutboxItem) -> int:
+    try:
+        result = await _deliver(bot, store, item.kind, item.payload, item.case_id)
+    except RetryAfter as exc:
+        await off_loop(store.mark_failed, item.id, "RetryAfter", _retry_after(exc))
+        raise _RateLimited from exc
+    except PERMANENT as exc:  # before TelegramError: BadRequest is a NetworkError
+        return await _refused(bot, store, item, exc)
+    except TelegramError as exc:
+        delay = min(MAX_RETRY_DELAY, 2.0 ** item.attempts)
+        logger.warning(
+            "handoff outbox %s (case %s) failed: %s; retry in %.0f s",
+            item.id, item.case_id, type(exc).__name__, delay,
+        )
+        await off_loop(store.mark_failed, item.id, type(exc).__name__, delay)
+        return 0
+    if await off_loop(store.mark_sent, item.id, result):
+        logger.info("handoff outbox %s (%s, case %s) delivered", item.id, item.kind, item.case_id)
+        return 1
+    return 0
+
+
+async def _refused(bot: Bot, store: HandoffStore, item: OutboxItem, exc: TelegramError) -> int:
+    """Telegram refused the message for good: never retry it; send a short alert instead, and report
+    (ERROR log, case event) when even that cannot be delivered."""
+    error = type(exc).__name__
+    logger.error(
+        "handoff outbox %s (%s, case %s) refused by Telegram for good (%s): sending a short alert instead",
+        item.id, item.kind, item.case_id, error,
+    )
+    if item.kind not in ("send", "relay") or item.case_id is None:
+        await off_loop(store.give_up, item.id, error)  # e.g. a closed-case notice: nothing shorter to say
+        return 0
+    chat_id = item.payload.get("chat_id")
+    if isinstance(exc, ChatMigrated):  # the group became a supergroup: its new id works
+        logger.error("counsellors' group moved to chat %s: update COUNSELLOR_CHAT_ID", exc.new_chat_id)
+        chat_id = exc.new_chat_id
+    kind = "relay" if item.kind == "relay" else str(item.payload.get("alert_kind") or "alert")
+    short = texts.short_alert_text(item.case_id, item.payload.get("priority"), kind)
+    try:
+        message = await bot.send_message(
+            chat_id=chat_id, text=short, reply_markup=_markup(item.payload.get("buttons"))
+        )
+    except RetryAfter as again:  # only busy: try again when Telegram allows
+        await off_loop(store.mark_failed, item.id, "RetryAfter", _retry_after(again))
+        raise _RateLimited from again
+    except TelegramError as again:
+        if not isinstance(again, PERMANENT):  # a network hiccup: the next pass tries again
+            delay = min(MAX_RETRY_DELAY, 2.0 ** item.attempts)
+            await off_loop(store.mark_failed, item.id, f"{error}; fallback {type(again).__name__}", delay)
+            return 0
+        logger.error(
+            "handoff outbox %s: case %s could NOT be reported to the counsellors' chat (%s, then %s); "
+            "counsellors must check the API",
+            item.id, item.case_id, error, type(again).__name__,
+        )
+        await off_loop(store.give_up, item.id, f"{error}; fallback {type(again).__name__}")
+        await off_loop(store.add_event, item.case_id, "alert_undelivered", "bot", error)
+        return 0
+    result = {"chat_id": message.chat_id, "message_id": message.message_id, "short": error}
+    await off_loop(store.mark_sent, item.id, result)
+    await off_loop(store.add_event, item.case_id, "alert_shortened", "bot", error)
+    return 1
+
+
+async def _send_digest(bot: Bot, store: HandoffStore) -> int:
+    """Every due digest row as one message, with claim buttons for the most urgent open cases."""
+    items = await off_loop(store.take_digest, LEASE_SECONDS)
+    if not items:
+        return 0
+    ids = [i.id for i in items]
+    payloads = [i.payload for i in items]
+    claimable: list[int] = []
+    for p in payloads:
+        if p.get("case_id") not in claimable and p.get("alert_kind") in ("alert", "realert", "overdue"):
+            claimable.append(p["case_id"])
+    buttons = [[[f"{texts.CLAIM_BUTTON} #{c}", f"{CLAIM_PREFIX}{c}"]] for c in claimable[:DIGEST_BUTTONS]]
+    try:
+        message = await bot.send_message(
+            chat_id=payloads[0]["chat_id"], text=texts.digest_text(payloads), reply_markup=_markup(buttons)
+        )
+    except RetryAfter as exc:
+        await off_loop(store.mark_failed, ids, "RetryAfter", _retry_after(exc))
+        raise _RateLimited from exc
+    except TelegramError as exc:
+        level = logging.ERROR if isinstance(exc, PERMANENT) else logging.WARNING
+        logger.log(level, "handoff digest of %d alert(s) not sent: %s; retried", len(ids), type(exc).__name__)
+        delay = min(MAX_RETRY_DELAY, 2.0 ** items[0].attempts)
+        await off_loop(store.mark_failed, ids, type(exc).__name__, delay)
+        return 0
+    await off_loop(store.mark_sent_many, ids, {"digest_message_id": message.message_id})
+    logger.info("handoff digest of %d alert(s) delivered", len(ids))
+    return len(ids)
 
 
 DELIVER_NOW_TIMEOUT = 3.0

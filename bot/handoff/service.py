@@ -6,7 +6,10 @@ Each function changes the store and queues the Telegram messages that go with th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Iterable, Optional
@@ -34,10 +37,17 @@ def request_counsellor(
     level: Optional[str],
     category: Optional[str],
     messages: Iterable[str] = (),
+    source: Optional[str] = None,
 ) -> Requested:
-    """Open (or refresh) the child's case and alert the counsellors when it is new or more urgent."""
+    """Open (or refresh) the child's case and alert the counsellors when it is new or more urgent.
+
+    `source`: where the request came from (a hashed client address; `source_of`), for the intake
+    limits: past them the case is kept but alerted in a digest (a flood cannot bury real cases).
+    """
     priority = priority_for_level(level)
-    case, alert = store.open_case(sender_id, channel or "unknown", priority, category, messages)
+    case, alert = store.open_case(
+        sender_id, channel or "unknown", priority, category, messages, source=source, limits=settings.limits
+    )
     if priority == "urgent" and case.status == CLAIMED:
         alert = True  # the safety net keeps working during a live relay
     if alert:
@@ -69,6 +79,18 @@ def close(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str
     return case
 
 
+def due_silences(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
+    """Claimed cases whose child has waited `HANDOFF_REPLY_TIMEOUT_MIN` for the counsellor: the
+    group is re-alerted (the caller tells the child 111). Returns them."""
+    due = store.due_silences(settings.reply_timeout)
+    for case in due:
+        notify.enqueue_alert(store, settings, case, "silent")
+        logger.warning(
+            "handoff case %s: counsellor silent for %s min; re-alerted", case.id, settings.reply_timeout_min
+        )
+    return due
+
+
 def due_timeouts(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
     """Open cases past the timeout: re-alert them (overdue at twice it). Returns them."""
     due = store.due_realerts(settings.timeout)
@@ -85,15 +107,28 @@ def cancel(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> Op
     return case
 
 
-def relay(store: HandoffStore, settings: HandoffSettings, case: Case, text: str) -> None:
+def relay(store: HandoffStore, settings: HandoffSettings, case: Case, text: str) -> Case:
     """A child's message during a claimed case, to the counsellors' chat as "[Ca #12] …" (via the outbox).
 
     The outbox row maps the Telegram message back to the case, so a counsellor can reply to it.
+    Returns the case as it is now (`child_waiting_since`: since when the child waits for an answer).
     """
-    store.add_event(case.id, "child_message", "child", text)  # redacted, for counsellors on the API
+    case = store.add_event(case.id, "child_message", "child", text)  # redacted, for counsellors on the API
     if settings.chat_id is not None:
         payload = {"chat_id": settings.chat_id, "text": texts.relay_text(case.id, text)}
-        store.enqueue(f"relay:{case.id}:{uuid.uuid4().hex}", "relay", payload, case.id)
+        store.enqueue(f"relay:{case.id}:{uuid.uuid4().hex}", "relay", payload, case.id, priority_rank=1)
+    return case
+
+
+_SOURCE_KEY = (os.environ.get("SOURCE_HASH_SECRET") or "").encode() or os.urandom(32)
+
+
+def source_of(client_address: Optional[str]) -> Optional[str]:
+    """A client address as a keyed one-way hash (`SOURCE_HASH_SECRET`, else a key per process): enough
+    to count requests per source, never stored raw (a plain hash of an IPv4 address is easy to reverse)."""
+    if not client_address:
+        return None
+    return "addr:" + hmac.new(_SOURCE_KEY, client_address.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def record_feedback(store: HandoffStore, sender_id: str, helpful: bool) -> Optional[Case]:

@@ -7,6 +7,10 @@
 | `COUNSELLOR_IDS` | Telegram user ids allowed to claim, answer and close (comma separated) | empty |
 | `COUNSELLOR_API_TOKEN` | bearer token of the counsellor HTTP API | unset = API answers 503 |
 | `HANDOFF_TIMEOUT_MIN` | minutes before an unclaimed case is re-alerted (overdue at twice) | 5 |
+| `HANDOFF_REPLY_TIMEOUT_MIN` | minutes a child in a claimed case waits for the counsellor before the group is re-alerted, the child is given 111 and the bot answers high/imminent disclosures again | 10 |
+| `HANDOFF_CASES_PER_SOURCE_HOUR` | new cases per sender and per client address in an hour that are alerted one by one; more go into a digest | 3 |
+| `HANDOFF_ALERTS_PER_MINUTE` | cases alerted one by one in a minute over all sources; more go into a digest | 10 |
+| `DATABASE_TIMEOUT_SECONDS` | longest wait for the case database (lock, connect, statement) before the child is given 111 | 5 |
 | `TELEGRAM_TOKEN`, `TELEGRAM_API_URL` | the bot that sends the alerts (docs/telegram.md) | |
 """
 from __future__ import annotations
@@ -16,6 +20,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
+
+from bot.handoff.store import IntakeLimits
 
 
 def _ids(raw: str) -> frozenset[int]:
@@ -34,16 +40,28 @@ class HandoffSettings:
     api_token: str = ""
     timeout_min: float = 5.0
     telegram_token: Optional[str] = None
+    reply_timeout_min: float = 10.0
+    limits: IntakeLimits = field(default_factory=IntakeLimits)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "HandoffSettings":
         env = os.environ if environ is None else environ
         chat = (env.get("COUNSELLOR_CHAT_ID") or "").strip()
-        try:
-            timeout = float(env.get("HANDOFF_TIMEOUT_MIN") or 5)
-        except ValueError:
-            timeout = 5.0
+
+        def number(name: str, default: float) -> float:
+            try:
+                return float(env.get(name) or default)
+            except ValueError:
+                return default
+
+        timeout = number("HANDOFF_TIMEOUT_MIN", 5)
+        defaults = IntakeLimits()
         return cls(
+            reply_timeout_min=number("HANDOFF_REPLY_TIMEOUT_MIN", 10),
+            limits=IntakeLimits(
+                per_source_hour=int(number("HANDOFF_CASES_PER_SOURCE_HOUR", defaults.per_source_hour)),
+                alerts_per_minute=int(number("HANDOFF_ALERTS_PER_MINUTE", defaults.alerts_per_minute)),
+            ),
             chat_id=int(chat) if chat.lstrip("-").isdigit() else None,
             counsellor_ids=_ids(env.get("COUNSELLOR_IDS") or ""),
             api_token=(env.get("COUNSELLOR_API_TOKEN") or "").strip(),
@@ -59,6 +77,10 @@ class HandoffSettings:
     @property
     def timeout(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.timeout_min)
+
+    @property
+    def reply_timeout(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.reply_timeout_min)
 
     def is_counsellor(self, user_id: Optional[int]) -> bool:
         return user_id is not None and user_id in self.counsellor_ids

@@ -14,18 +14,25 @@ Only redacted text (bot/privacy) is ever stored.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import json
+import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, List, Optional
+from typing import Any, Callable, Iterable, List, Optional, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from bot.privacy.redact import redact
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_URL = "sqlite:///var/handoff.db"
 OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
@@ -65,6 +72,15 @@ class CaseRow(Base):
     counsellor = sa.Column(sa.String(120))
     #: 0 = first alert only, 1 = re-alerted after the timeout, 2 = overdue (twice the timeout)
     realerts = sa.Column(sa.Integer, nullable=False, default=0)
+    # Columns added after the first release are nullable: `_add_missing_columns` adds them to old databases.
+    #: Where the request came from (hashed client address, or the sender id): the per-source cap.
+    source = sa.Column(sa.String(64), index=True)
+    #: Over the cap or in a burst: its alerts go into one digest message instead of one message each.
+    digest = sa.Column(sa.Boolean)
+    #: Claimed case: the child's first message the counsellor has not answered yet (None: nothing waits).
+    child_waiting_since = sa.Column(sa.DateTime)
+    #: The counsellors were re-alerted that the counsellor is silent (once per unanswered stretch).
+    silence_alerted = sa.Column(sa.Boolean)
 
 
 class EventRow(Base):
@@ -94,6 +110,10 @@ class OutboxRow(Base):
     #: Where the message landed (Telegram chat and message id), to map a reply back to its case.
     chat_id = sa.Column(sa.BigInteger)
     message_id = sa.Column(sa.BigInteger)
+    #: Sending order: most urgent first (0 = urgent alert), then oldest.
+    priority_rank = sa.Column(sa.Integer)
+    #: A permanent error (and its short fallback failed too): never retried, reported at ERROR.
+    gave_up_at = sa.Column(sa.DateTime)
     __table_args__ = (sa.Index("ix_handoff_outbox_message", "chat_id", "message_id"),)
 
 
@@ -121,6 +141,9 @@ class Case:
     status: str
     counsellor: Optional[str]
     realerts: int = 0
+    source: Optional[str] = None
+    digest: bool = False
+    child_waiting_since: Optional[dt.datetime] = None
     history: List[Event] = field(default_factory=list)
 
     @classmethod
@@ -137,6 +160,17 @@ class Case:
             status=row.status,
             counsellor=row.counsellor,
             realerts=row.realerts,
+            source=row.source,
+            digest=bool(row.digest),
+            child_waiting_since=row.child_waiting_since,
+        )
+
+    def counsellor_silent(self, timeout: dt.timedelta, now: dt.datetime) -> bool:
+        """Claimed, and the child has waited `timeout` for an answer from their counsellor."""
+        return (
+            self.status == CLAIMED
+            and self.child_waiting_since is not None
+            and now - self.child_waiting_since >= timeout
         )
 
     def waiting_minutes(self, now: Optional[dt.datetime] = None) -> int:
@@ -186,6 +220,49 @@ class ChildUnreachable(Exception):
         self.reason = reason
 
 
+class StoreUnavailable(Exception):
+    """The case database did not answer within `DATABASE_TIMEOUT_SECONDS`."""
+
+
+def db_timeout() -> float:
+    """Seconds any case-store call may take (`DATABASE_TIMEOUT_SECONDS`, default 5)."""
+    try:
+        return max(1.0, float(os.environ.get("DATABASE_TIMEOUT_SECONDS") or 5))
+    except ValueError:
+        return 5.0
+
+
+# Store calls from the event loop run here: a hung database blocks these threads, never the loop.
+# Bounded, so a hung database cannot pile up threads; queued calls time out like running ones.
+_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="handoff-db")
+
+
+async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking store call in a worker thread, for at most `db_timeout()` seconds (+1 s grace).
+
+    Raises `StoreUnavailable` (and logs at ERROR) when the database does not answer in time: the
+    caller then gives the child 111 instead of freezing every channel.
+    """
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(_executor, functools.partial(fn, *args, **kwargs))
+    try:
+        return await asyncio.wait_for(future, db_timeout() + 1.0)
+    except asyncio.TimeoutError:
+        name = getattr(fn, "__qualname__", getattr(fn, "__name__", "call"))
+        logger.error("case store did not answer within %.0f s (%s)", db_timeout() + 1.0, name)
+        raise StoreUnavailable(name) from None
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Above these, new cases are still stored but alerted together in one digest message."""
+
+    #: New (or re-opened) cases per sender, and per source (hashed client address), in an hour.
+    per_source_hour: int = 3
+    #: Cases alerted one by one in a minute, over all sources (Telegram allows about 20 a minute in a group).
+    alerts_per_minute: int = 10
+
+
 def _iso(value: Optional[dt.datetime]) -> Optional[str]:
     return value.replace(tzinfo=dt.timezone.utc).isoformat() if value else None
 
@@ -201,6 +278,22 @@ def shared_store() -> "HandoffStore":
     return _shared[url]
 
 
+def _add_missing_columns(engine: sa.engine.Engine) -> None:
+    """A database made by an older release lacks the newer (nullable) columns: add them."""
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            try:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+            except sa.exc.DBAPIError:  # the other process (Rasa / action server) added it first
+                if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                    raise
+
+
 def summarise(messages: Iterable[str]) -> str:
     """Redacted summary of the last ≤ 10 messages, one per line."""
     lines = [redact(m).replace("\n", " ").strip() for m in messages if m and m.strip()]
@@ -210,8 +303,11 @@ def summarise(messages: Iterable[str]) -> str:
 class HandoffStore:
     """Cases, events and outbox in one SQL database. The engine is created on first use."""
 
-    def __init__(self, url: Optional[str] = None) -> None:
+    def __init__(self, url: Optional[str] = None, clock: Optional[Callable[[], dt.datetime]] = None) -> None:
         self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
+        #: Naive-UTC "now" of every time rule of the store (tests set a fake clock). The default looks
+        #: `utcnow` up at each call, so patching the module's `utcnow` also moves it.
+        self.clock: Callable[[], dt.datetime] = clock or (lambda: utcnow())
         self._engine: Optional[sa.engine.Engine] = None
         self._session: Optional[sessionmaker] = None
         self._lock = threading.RLock()
@@ -229,15 +325,26 @@ class HandoffStore:
             if url.get_backend_name() == "sqlite":
                 if url.database and url.database != ":memory:":
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-                # Rasa's server and the action server both write: wait for the lock instead of failing.
-                kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+                # Rasa's server and the action server both write: wait a little for the lock, never long.
+                kwargs["connect_args"] = {"timeout": db_timeout(), "check_same_thread": False}
             else:
                 kwargs["pool_pre_ping"] = True
+                kwargs["pool_timeout"] = db_timeout()
+                if url.get_backend_name() == "postgresql":  # no answer in time = an error, not a hang
+                    ms = int(db_timeout() * 1000)
+                    kwargs["connect_args"] = {
+                        "connect_timeout": max(2, int(db_timeout())),
+                        "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+                    }
             engine = sa.create_engine(url, **kwargs)
             Base.metadata.create_all(engine)
+            _add_missing_columns(engine)
             self._session = sessionmaker(engine, future=True, expire_on_commit=False)
             self._engine = engine
         return self._engine
+
+    def now(self) -> dt.datetime:
+        return self.clock()
 
     def session(self):  # type: ignore[no-untyped-def]
         self.engine
@@ -253,9 +360,10 @@ class HandoffStore:
         """Tests only: remove every handoff table."""
         Base.metadata.drop_all(self.engine)
 
-    @staticmethod
-    def _event(session: Any, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None) -> None:
-        session.add(EventRow(case_id=case_id, kind=kind, actor=actor, detail=detail, at=utcnow()))
+    def _event(
+        self, session: Any, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None
+    ) -> None:
+        session.add(EventRow(case_id=case_id, kind=kind, actor=actor, detail=detail, at=self.clock()))
 
     def _row(self, session: Any, case_id: int) -> CaseRow:
         row = session.get(CaseRow, case_id)
@@ -271,15 +379,19 @@ class HandoffStore:
         priority: str,
         risk_category: Optional[str] = None,
         messages: Iterable[str] = (),
+        source: Optional[str] = None,
+        limits: Optional["IntakeLimits"] = None,
     ) -> tuple[Case, bool]:
         """The child's active case, raised to `priority` if higher; else a new (or re-opened) one.
 
-        Returns (case, is_new): `is_new` is True when counsellors must be alerted.
+        Returns (case, is_new): `is_new` is True when counsellors must be alerted. A new or
+        re-opened case past `limits` (per sender and per source per hour, or a burst across all
+        sources) is still stored, but marked `digest`: its alerts are collapsed into one message.
         """
         if priority not in PRIORITIES:
             raise ValueError(f"unknown priority {priority!r}")
         summary = summarise(messages)
-        now = utcnow()
+        now = self.clock()
         with self.session() as session:
             row = (
                 session.query(CaseRow)
@@ -299,8 +411,11 @@ class HandoffStore:
                     row.summary = summary
                 row.updated_at = now
                 return Case.from_row(row), raised
+            digest = self._over_limits(session, sender_id, source, now, limits)
             if row is not None:  # closed: the child came back
                 row.status, row.counsellor, row.realerts = OPEN, None, 0
+                row.source, row.digest = source or row.source, digest
+                row.child_waiting_since, row.silence_alerted = None, False
                 row.priority, row.priority_rank = priority, PRIORITIES.index(priority)
                 row.risk_category = risk_category or row.risk_category
                 row.channel = channel
@@ -320,11 +435,38 @@ class HandoffStore:
                 summary=summary,
                 status=OPEN,
                 realerts=0,
+                source=source,
+                digest=digest,
             )
             session.add(row)
             session.flush()
             self._event(session, row.id, "created", "bot", priority)
             return Case.from_row(row), True
+
+    def _over_limits(
+        self,
+        session: Any,
+        sender_id: str,
+        source: Optional[str],
+        now: dt.datetime,
+        limits: Optional["IntakeLimits"],
+    ) -> bool:
+        """True when a new case from this sender/source must go into the digest (see `IntakeLimits`)."""
+        if limits is None:
+            return False
+        opened = (
+            session.query(sa.func.count(EventRow.id))
+            .join(CaseRow, CaseRow.id == EventRow.case_id)
+            .filter(EventRow.kind.in_(("created", "reopened")))
+        )
+        hour = now - dt.timedelta(hours=1)
+        cap = limits.per_source_hour
+        if opened.filter(CaseRow.sender_id == sender_id, EventRow.at >= hour).scalar() >= cap:
+            return True
+        if source and opened.filter(CaseRow.source == source, EventRow.at >= hour).scalar() >= cap:
+            return True
+        alone = opened.filter(EventRow.at >= now - dt.timedelta(minutes=1), CaseRow.digest.isnot(True))
+        return alone.scalar() >= limits.alerts_per_minute
 
     def claim(self, case_id: int, counsellor: str) -> Case:
         """open -> claimed, atomically: of two counsellors pressing at once, one wins."""
@@ -332,7 +474,13 @@ class HandoffStore:
             done = session.execute(
                 sa.update(CaseRow)
                 .where(CaseRow.id == case_id, CaseRow.status == OPEN)
-                .values(status=CLAIMED, counsellor=counsellor, updated_at=utcnow())
+                .values(
+                    status=CLAIMED,
+                    counsellor=counsellor,
+                    updated_at=self.clock(),
+                    child_waiting_since=None,
+                    silence_alerted=False,
+                )
             ).rowcount
             row = self._row(session, case_id)
             if not done:
@@ -346,7 +494,7 @@ class HandoffStore:
             row = self._row(session, case_id)
             if row.status == CLOSED:
                 raise CaseError(f"case {case_id} is already closed")
-            row.status, row.updated_at = CLOSED, utcnow()
+            row.status, row.updated_at = CLOSED, self.clock()
             self._event(session, case_id, kind, actor)
             return Case.from_row(row)
 
@@ -360,11 +508,17 @@ class HandoffStore:
         except CaseError:
             return None
 
-    def add_event(self, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None) -> None:
-        """Record an event; `detail` is redacted first."""
+    def add_event(self, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None) -> Case:
+        """Record an event; `detail` is redacted first. A child's message starts the wait for the
+        counsellor's answer (if none was running); the counsellor's message ends it."""
         with self.session() as session:
-            self._row(session, case_id)
+            row = self._row(session, case_id)
             self._event(session, case_id, kind, actor, redact(detail) if detail else None)
+            if kind == "child_message" and row.child_waiting_since is None:
+                row.child_waiting_since = self.clock()
+            elif kind == "counsellor_message":
+                row.child_waiting_since, row.silence_alerted = None, False
+            return Case.from_row(row)
 
     def forget_sender(self, sender_id: str) -> List[int]:
         """The child asked to delete their data: their cases keep only anonymous counts.
@@ -379,11 +533,11 @@ class HandoffStore:
                     row.status = CLOSED
                     self._event(session, row.id, "deleted_by_child", "child")
                 row.sender_id = f"deleted:{row.id}"
-                row.summary = ""
-                row.updated_at = utcnow()
+                row.summary, row.source = "", None
+                row.updated_at = self.clock()
                 session.query(EventRow).filter(EventRow.case_id == row.id).update({"detail": None})
                 session.query(OutboxRow).filter(OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)).update(
-                    {"sent_at": utcnow(), "payload": "{}", "last_error": "deleted_by_child"}
+                    {"sent_at": self.clock(), "payload": "{}", "last_error": "deleted_by_child"}
                 )
                 changed.append(row.id)
         return changed
@@ -413,10 +567,10 @@ class HandoffStore:
                 if dry_run:
                     continue
                 row.sender_id = f"deleted:{row.id}"
-                row.summary = ""
+                row.summary, row.source = "", None
                 session.query(EventRow).filter(EventRow.case_id == row.id).update({"detail": None})
                 session.query(OutboxRow).filter(OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)).update(
-                    {"sent_at": utcnow(), "payload": "{}", "last_error": "retention"}
+                    {"sent_at": self.clock(), "payload": "{}", "last_error": "retention"}
                 )
                 self._event(session, row.id, "anonymised_retention", "bot")
         return changed
@@ -463,7 +617,7 @@ class HandoffStore:
 
         The returned cases already have `realerts` raised (1 = re-alerted, 2 = overdue).
         """
-        now = now or utcnow()
+        now = now or self.clock()
         due: List[Case] = []
         with self.session() as session:
             rows = session.query(CaseRow).filter(CaseRow.status == OPEN, CaseRow.realerts < 2).with_for_update()
@@ -475,28 +629,131 @@ class HandoffStore:
                     due.append(Case.from_row(row))
         return due
 
+    def due_silences(self, timeout: dt.timedelta) -> List[Case]:
+        """Claimed cases whose child has waited `timeout` for their counsellor; each stretch once."""
+        now = self.clock()
+        due: List[Case] = []
+        with self.session() as session:
+            rows = (
+                session.query(CaseRow)
+                .filter(
+                    CaseRow.status == CLAIMED,
+                    CaseRow.child_waiting_since <= now - timeout,
+                    CaseRow.silence_alerted.isnot(True),
+                )
+                .with_for_update()
+            )
+            for row in rows:
+                row.silence_alerted = True
+                self._event(session, row.id, "counsellor_silent", "bot", row.counsellor)
+                due.append(Case.from_row(row))
+        return due
+
     # --- outbox -------------------------------------------------------------------------
-    def enqueue(self, key: str, kind: str, payload: dict, case_id: Optional[int] = None) -> bool:
-        """Add an outgoing message once; False if `key` was already enqueued."""
+    def enqueue(
+        self,
+        key: str,
+        kind: str,
+        payload: dict,
+        case_id: Optional[int] = None,
+        priority_rank: int = 2,
+        not_before: Optional[dt.datetime] = None,
+    ) -> bool:
+        """Add an outgoing message once; False if `key` was already enqueued.
+
+        `priority_rank`: 0 goes first (urgent alerts), then 1, 2...; the oldest first within a rank.
+        `not_before`: not sent earlier (a digest gathers a burst first).
+        """
+        now = self.clock()
         try:
             with self.session() as session:
                 session.add(
-                    OutboxRow(key=key, case_id=case_id, kind=kind, payload=json.dumps(payload, ensure_ascii=False))
+                    OutboxRow(
+                        key=key,
+                        case_id=case_id,
+                        kind=kind,
+                        payload=json.dumps(payload, ensure_ascii=False),
+                        created_at=now,
+                        next_try_at=not_before or now,
+                        priority_rank=priority_rank,
+                    )
                 )
             return True
         except sa.exc.IntegrityError:
             return False
 
+    def _due(self, session: Any, now: dt.datetime) -> Any:
+        return session.query(OutboxRow).filter(
+            OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None), OutboxRow.next_try_at <= now
+        )
+
     def due_outbox(self, now: Optional[dt.datetime] = None, limit: int = 50) -> List[OutboxItem]:
-        now = now or utcnow()
+        """Messages to send now (digest rows aside): most urgent first, then the oldest."""
+        now = now or self.clock()
         with self.session() as session:
             rows = (
-                session.query(OutboxRow)
-                .filter(OutboxRow.sent_at.is_(None), OutboxRow.next_try_at <= now)
-                .order_by(OutboxRow.id)
+                self._due(session, now)
+                .filter(OutboxRow.kind != "digest")
+                .order_by(sa.func.coalesce(OutboxRow.priority_rank, 2), OutboxRow.id)
                 .limit(limit)
             )
             return [OutboxItem(r.id, r.key, r.case_id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
+
+    def next_digest_at(self, delay: float) -> dt.datetime:
+        """When the digest being gathered goes out: the time of the pending one, else `delay` s from now."""
+        with self.session() as session:
+            pending = (
+                session.query(sa.func.min(OutboxRow.next_try_at))
+                .filter(OutboxRow.kind == "digest", OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
+                .scalar()
+            )
+        return pending or self.clock() + dt.timedelta(seconds=delay)
+
+    def take_digest(self, seconds: float, limit: int = 5000) -> List[OutboxItem]:
+        """Lease every due digest row for `seconds` in one statement (most urgent, then oldest first).
+
+        The lease end is unique to this call, so of two workers each gets only the rows it leased.
+        """
+        now = self.clock()
+        until = now + dt.timedelta(seconds=seconds, microseconds=int.from_bytes(os.urandom(2), "big"))
+        with self.session() as session:
+            ids = [r.id for r in self._due(session, now).filter(OutboxRow.kind == "digest").limit(limit)]
+            if not ids:
+                return []
+            session.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id.in_(ids), OutboxRow.sent_at.is_(None), OutboxRow.next_try_at <= now)
+                .values(next_try_at=until)
+                .execution_options(synchronize_session=False)
+            )
+            rows = (
+                session.query(OutboxRow)
+                .filter(OutboxRow.id.in_(ids), OutboxRow.next_try_at == until)
+                .order_by(sa.func.coalesce(OutboxRow.priority_rank, 2), OutboxRow.id)
+            )
+            return [OutboxItem(r.id, r.key, r.case_id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
+
+    def mark_sent_many(self, item_ids: List[int], result: dict) -> int:
+        """Digest rows sent as one message; the result carries no message id (a reply to a digest
+        belongs to no single case)."""
+        with self.session() as session:
+            return session.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id.in_(item_ids), OutboxRow.sent_at.is_(None))
+                .values(
+                    sent_at=self.clock(), payload="{}", result=json.dumps(result), attempts=OutboxRow.attempts + 1
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+
+    def give_up(self, item_id: int, error: str) -> None:
+        """A permanent failure: never retried again (the caller reports it)."""
+        with self.session() as session:
+            session.execute(
+                sa.update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(attempts=OutboxRow.attempts + 1, last_error=error[:200], gave_up_at=self.clock())
+            )
 
     def mark_sent(self, item_id: int, result: Optional[dict] = None) -> bool:
         """Mark a message sent; False if another worker already did (it must not be sent twice)."""
@@ -506,7 +763,7 @@ class HandoffStore:
                     sa.update(OutboxRow)
                     .where(OutboxRow.id == item_id, OutboxRow.sent_at.is_(None))
                     .values(
-                        sent_at=utcnow(),
+                        sent_at=self.clock(),
                         payload="{}",  # sent: the text (e.g. a relayed child message) is not kept
                         result=json.dumps(result or {}),
                         attempts=OutboxRow.attempts + 1,
@@ -518,7 +775,7 @@ class HandoffStore:
 
     def lease(self, item_id: int, seconds: float) -> bool:
         """Take an item for `seconds` (pushes next_try_at); False if someone else has it or it is sent."""
-        now = utcnow()
+        now = self.clock()
         with self.session() as session:
             return bool(
                 session.execute(
@@ -528,15 +785,17 @@ class HandoffStore:
                 ).rowcount
             )
 
-    def mark_failed(self, item_id: int, error: str, retry_in: float) -> None:
+    def mark_failed(self, item_id: "int | List[int]", error: str, retry_in: float) -> None:
+        ids = item_id if isinstance(item_id, list) else [item_id]
         with self.session() as session:
             session.execute(
                 sa.update(OutboxRow)
-                .where(OutboxRow.id == item_id)
+                .where(OutboxRow.id.in_(ids))
+                .execution_options(synchronize_session=False)
                 .values(
                     attempts=OutboxRow.attempts + 1,
                     last_error=error[:200],
-                    next_try_at=utcnow() + dt.timedelta(seconds=retry_in),
+                    next_try_at=self.clock() + dt.timedelta(seconds=retry_in),
                 )
             )
 
@@ -560,6 +819,7 @@ class HandoffStore:
 
     def pending_outbox(self) -> int:
         with self.session() as session:
-            return session.query(OutboxRow).filter(OutboxRow.sent_at.is_(None)).count()
+            pending = session.query(OutboxRow).filter(OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
+            return pending.count()
 
 

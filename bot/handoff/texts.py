@@ -32,6 +32,10 @@ TIMEOUT = (
 CANCELLED = "Ok, mình đã hủy yêu cầu. Khi nào cần, bạn cứ nhắn mình hoặc gọi 111 (miễn phí, 24/7)."
 NOTHING_TO_CANCEL = "Hiện bạn không có yêu cầu nào đang chờ. Cần giúp, bạn cứ nhắn mình hoặc gọi 111."
 CLAIMED = "Một tư vấn viên đã nhận lời nói chuyện với bạn. Bạn cứ nhắn ở đây nhé."
+COUNSELLOR_SILENT = (
+    "Tư vấn viên của bạn có thể đang bận nên chưa trả lời được, mình xin lỗi. Mình đã nhắc các tư vấn viên khác. "
+    "Nếu bạn cần nói chuyện ngay, gọi 111 (miễn phí, 24/7) nhé; đang gặp nguy hiểm, gọi 113 hoặc 115."
+)
 COUNSELLOR_PREFIX = "👤 Tư vấn viên: "
 
 # --- to the counsellors -------------------------------------------------------------------
@@ -41,24 +45,97 @@ NOT_ALLOWED = "Bạn không có quyền xử lý ca này."
 PRIORITY_LABEL = {"urgent": "🔴 KHẨN CẤP", "high": "🟠 Cao", "normal": "🟢 Thường"}
 
 
+#: Telegram refuses a message longer than this, counted in UTF-16 code units (an emoji counts 2).
+TELEGRAM_MAX = 4096
+ELLIPSIS = "…"
+
+HEADS = {
+    "alert": "Ca mới",
+    "realert": "Nhắc lại: chưa ai nhận",
+    "overdue": "⚠️ QUÁ HẠN: chưa ai nhận",
+    "urgent": "🔴 Trẻ vừa nói có ý định tự hại",
+    "silent": "⏰ Tư vấn viên chưa trả lời trẻ",
+}
+
+
+def telegram_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, limit: int = TELEGRAM_MAX) -> str:
+    """`text` cut to `limit` Telegram characters (ending with "…" when cut)."""
+    if telegram_len(text) <= limit:
+        return text
+    out = text[: limit - 1]
+    while telegram_len(out) > limit - 1:
+        out = out[:-1]
+    return out + ELLIPSIS
+
+
+def trim_summary(summary: str, budget: int, case_id: int) -> str:
+    """The summary within `budget` Telegram characters: the newest lines first (the latest disclosure
+    matters most); a line too long for what is left is cut. The case API keeps the whole summary."""
+    if telegram_len(summary) <= budget:
+        return summary
+    note = f"(đã rút gọn; toàn bộ trên API: GET /cases/{case_id})"
+    left = budget - telegram_len(note) - 1
+    kept: list[str] = []
+    for line in reversed(summary.split("\n")):
+        if left <= 1:
+            break
+        part = fit(line, left)
+        kept.insert(0, part)
+        left -= telegram_len(part) + 1
+        if part != line:
+            break
+    return "\n".join([note, *kept])
+
+
 def alert_text(case: Case, kind: str = "alert", now: Optional[dt.datetime] = None) -> str:
-    head = {
-        "alert": "Ca mới",
-        "realert": "Nhắc lại: chưa ai nhận",
-        "overdue": "⚠️ QUÁ HẠN: chưa ai nhận",
-        "urgent": "🔴 Trẻ vừa nói có ý định tự hại",
-    }.get(kind, "Ca mới")
+    """The alert; always fits one Telegram message (the summary is trimmed, not the facts)."""
+    now = now or utcnow()
     lines = [
-        f"[Ca #{case.id}] {head}",
+        f"[Ca #{case.id}] {HEADS.get(kind, HEADS['alert'])}",
         f"Mức: {PRIORITY_LABEL.get(case.priority, case.priority)}",
         f"Loại: {case.risk_category or '-'}",
         f"Kênh: {case.channel}",
-        f"Chờ: {case.waiting_minutes(now or utcnow())} phút",
     ]
+    if kind == "silent" and case.child_waiting_since is not None:
+        waited = max(0, int((now - case.child_waiting_since).total_seconds() // 60))
+        lines.append(f"Tư vấn viên: {case.counsellor or '-'}; trẻ đã chờ câu trả lời {waited} phút")
+    else:
+        lines.append(f"Chờ: {case.waiting_minutes(now)} phút")
+    footer = f"Trả lời (reply) tin này để nhắn cho trẻ; /dong {case.id} để đóng ca."
     if case.summary:
-        lines += ["Tóm tắt (đã ẩn thông tin cá nhân):", case.summary]
-    lines.append(f"Trả lời (reply) tin này để nhắn cho trẻ; /dong {case.id} để đóng ca.")
-    return "\n".join(lines)
+        head = "Tóm tắt (đã ẩn thông tin cá nhân):"
+        budget = TELEGRAM_MAX - telegram_len("\n".join([*lines, head, footer])) - 2
+        lines += [head, trim_summary(case.summary, budget, case.id)]
+    lines.append(footer)
+    return fit("\n".join(lines))
+
+
+def short_alert_text(case_id: int, priority: Optional[str], kind: str) -> str:
+    """The fallback when Telegram refused the full message for good: no summary, the API has it."""
+    label = PRIORITY_LABEL.get(priority or "", priority or "-")
+    if kind == "relay":
+        return f"[Ca #{case_id}] Trẻ vừa nhắn một tin Telegram không nhận; đọc trên API: GET /cases/{case_id}."
+    return (
+        f"[Ca #{case_id}] {HEADS.get(kind, HEADS['alert'])}. Mức: {label}. Tin đầy đủ không gửi được; "
+        f"xem trên API: GET /cases/{case_id}."
+    )
+
+
+def digest_text(items: list[dict]) -> str:
+    """Many alerts as one message: counts per priority and the case numbers, most urgent first."""
+    lines = [
+        f"[Tổng hợp] {len(items)} cảnh báo gộp lại (nhiều ca cùng lúc hoặc từ cùng một nguồn, có thể là spam).",
+        "Nhận ca bằng nút dưới đây hoặc qua API: GET /cases?status=open.",
+    ]
+    for priority in ("urgent", "high", "normal"):
+        ids = sorted({i["case_id"] for i in items if i.get("priority") == priority})
+        if ids:
+            lines.append(f"{PRIORITY_LABEL[priority]} ({len(ids)}): " + ", ".join(f"#{i}" for i in ids))
+    return fit("\n".join(lines))
 
 
 def claimed_text(case: Case, who: str) -> str:
@@ -93,4 +170,4 @@ ZALO_TOKEN_FAILED = (
 
 
 def relay_text(case_id: int, text: str) -> str:
-    return f"[Ca #{case_id}] {text}"
+    return fit(f"[Ca #{case_id}] {text}")

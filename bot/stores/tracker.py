@@ -21,7 +21,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.channels.web_inbox import WebInbox
 from bot.handoff import service
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import shared_store
+from bot.handoff.store import off_loop, shared_store
 from bot.privacy.redact import redact
 from bot.privacy.retention import purge_daily
 
@@ -100,7 +100,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.commit()
         logger.info("deleted a conversation on request (%d events)", deleted)
         try:
-            service.forget(shared_store(), HandoffSettings.from_env(), sender_id)
+            await off_loop(service.forget, shared_store(), HandoffSettings.from_env(), sender_id)
         except Exception as exc:  # noqa: BLE001 - the conversation is gone; say what was not done
             logger.error("the child's handoff cases were not anonymised: %s", type(exc).__name__)
         try:

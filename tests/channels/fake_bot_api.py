@@ -29,6 +29,8 @@ from aiohttp import web
 TOKEN = "123456:TEST-token_for-the-fake"
 BOT_ID = 123456
 BOT_USERNAME = "antoan_tre_em_test_bot"
+#: Like Telegram: a text over 4096 characters (UTF-16 code units) is refused with 400 for good.
+MAX_TEXT = 4096
 
 # Parameters python-telegram-bot sends as raw strings; everything else is JSON-encoded.
 _STRING_PARAMS = {
@@ -67,6 +69,9 @@ class FakeBotAPI:
         self._chat_message_ids: dict[int, itertools.count] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
+        #: Per chat: at most this many messages a minute (like Telegram in groups); None = unlimited.
+        self.per_chat_per_minute: int | None = None
+        self._sent_at: dict[int, list[float]] = {}
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> FakeBotAPI:
@@ -186,10 +191,35 @@ class FakeBotAPI:
             status, body = queued.pop(0)
             self.calls.append(Call(method, params, status))
             return web.json_response(body, status=status)
+        refused = self._refusal(method, params)
+        if refused is not None:
+            self.calls.append(Call(method, params, refused["error_code"]))
+            return web.json_response(refused, status=refused["error_code"])
         self.calls.append(Call(method, params))
         handler = getattr(self, f"_api_{method}", None)
         result = await handler(params) if handler else True
         return web.json_response({"ok": True, "result": result})
+
+    def _refusal(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Telegram's own refusals: a text that is too long (400) and a chat over its rate (429)."""
+        if method not in ("sendMessage", "editMessageText"):
+            return None
+        text = str(params.get("text") or "")
+        if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+            return {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}
+        if method == "sendMessage" and self.per_chat_per_minute is not None:
+            now, chat = time.monotonic(), int(params["chat_id"])
+            recent = [t for t in self._sent_at.get(chat, []) if now - t < 60]
+            if len(recent) >= self.per_chat_per_minute:
+                wait = max(1, int(60 - (now - recent[0])) + 1)
+                return {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                }
+            self._sent_at[chat] = recent + [now]
+        return None
 
     def _me(self) -> dict[str, Any]:
         return {
