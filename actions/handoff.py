@@ -71,9 +71,9 @@ class _CaseAction(Action, ABC):
             )
         except Exception as exc:  # noqa: BLE001 - the child must still hear about 111
             logger.error("handoff case not created: %s", type(exc).__name__)
-            dispatcher.utter_message(text=texts.STORE_DOWN)
+            dispatcher.utter_message(text=texts.for_reporter(texts.STORE_DOWN, tracker.get_slot("reporter")))
             return []
-        dispatcher.utter_message(text=result.reply)
+        dispatcher.utter_message(text=texts.for_reporter(result.reply, tracker.get_slot("reporter")))
         if result.is_new:
             await notify.deliver_now(store, settings)
         return []

@@ -38,6 +38,30 @@ COUNSELLOR_SILENT = (
 )
 COUNSELLOR_PREFIX = "👤 Tư vấn viên: "
 
+# --- to an adult reporting for a child (slot reporter = adult): "anh/chị", and what to do now --------
+_FOR_ADULT = {
+    CASE_CREATED_URGENT: (
+        "Mình đã báo ngay cho tư vấn viên, họ sẽ nhắn anh/chị tại đây sớm nhất có thể. Trong lúc chờ, "
+        "anh/chị ở bên cháu, đừng để cháu một mình. Nếu tính mạng cháu đang gặp nguy hiểm, gọi ngay 115 "
+        "hoặc 113; cần tư vấn ngay, gọi 111 (miễn phí, 24/7)."
+    ),
+    CASE_CREATED: (
+        "Mình đã báo cho tư vấn viên; khi có người nhận, họ sẽ nhắn anh/chị tại đây. "
+        "Cần tư vấn ngay, anh/chị gọi 111 (miễn phí, 24/7)."
+    ),
+    CASE_ALREADY_WAITING: "Tư vấn viên đã được báo, anh/chị chờ một chút nhé. Cần ngay, gọi 111 (miễn phí, 24/7).",
+    NO_COUNSELLOR: (
+        "Lúc này chưa có tư vấn viên trực tuyến, xin lỗi anh/chị. Anh/chị gọi 111 (miễn phí, 24/7) để được "
+        "tư vấn ngay; nếu tính mạng cháu đang gặp nguy hiểm, gọi 115 hoặc 113."
+    ),
+    STORE_DOWN: "Mình chưa báo được cho tư vấn viên. Anh/chị gọi 111 (miễn phí, 24/7) để được tư vấn ngay.",
+}
+
+
+def for_reporter(text: str, reporter: Optional[str]) -> str:
+    """The same notice in an adult's voice when an adult reports for a child (domain.yml does the same)."""
+    return _FOR_ADULT.get(text, text) if reporter == "adult" else text
+
 # --- to the counsellors -------------------------------------------------------------------
 CLAIM_BUTTON = "Nhận ca"
 CLOSE_BUTTON = "Đóng ca"

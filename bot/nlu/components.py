@@ -98,7 +98,9 @@ class SemanticFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        todo = [m for m in messages if m.get(TEXT) is not None]
+        # Only messages the tokenizer found words in: DIET needs every featurizer's features on the same
+        # examples, and the n-gram featurizers give none for an empty text.
+        todo = [m for m in messages if (m.get(TEXT) or "").strip() and m.get(TOKENS_NAMES[TEXT])]
         size = int(self._config["batch_size"])
         for i in range(0, len(todo), size):
             batch = todo[i:i + size]
@@ -106,7 +108,7 @@ class SemanticFeaturizer(DenseFeaturizer, GraphComponent):
             for message, vector in zip(batch, vectors):
                 # DIET wants each featurizer's sequence and sentence features together: the sentence
                 # meaning is repeated for every token (it carries no order of its own).
-                tokens = message.get(TOKENS_NAMES[TEXT]) or [None]
+                tokens = message.get(TOKENS_NAMES[TEXT])
                 self.add_features_to_message(np.tile(vector, (len(tokens), 1)), vector[None, :], TEXT, message)
         return messages
 

@@ -284,3 +284,12 @@ async def test_child_cancels_a_waiting_request(fake_api, handoff_env) -> None:
     # Asking again re-opens the same case and alerts the counsellors again.
     assert await run_action(ActionCreateCase(), tracker) == [texts.CASE_CREATED]
     assert store.get(1).status == OPEN and len(alerts(fake_api)) == 2
+
+
+async def test_an_adult_reporting_hears_the_notice_in_an_adults_voice(fake_api, handoff_env, monkeypatch) -> None:
+    monkeypatch.delenv("COUNSELLOR_CHAT_ID")
+    tracker = child_tracker("web-10", "rest", ["con tôi để lại thư rồi tắt máy"], "imminent")
+    tracker.slots["reporter"] = "adult"
+    said = await run_action(ActionCreateUrgentCase(), tracker)
+    assert len(said) == 1 and "anh/chị" in said[0] and "111" in said[0] and "115" in said[0]
+    assert "Bạn gọi" not in said[0]
