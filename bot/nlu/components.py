@@ -178,7 +178,7 @@ class SafetyNet(_IntentRule):
 
     On a risk intent it also says, as entities that fill slots (domain.yml), what the dialogue needs:
     - `reporter: adult` when an adult reports for a child (bot/nlu/reporter.py), so the reply fits them;
-    - `risk_evidence: weak` when only the model, below `strong_confidence`, saw the risk and no pattern
+    - `risk_evidence: weak` when only the model, below `strong_confidence`, saw self-harm and no pattern
       did: the bot then asks directly instead of paging counsellors (data/rules/safety.yml).
     Nothing is added for a child with a confident signal, the common case.
     """
@@ -206,7 +206,12 @@ class SafetyNet(_IntentRule):
         return safety.decide(text, intent, confidence)
 
     def evidence(self, text: Text, intent: Text, model_intent: Optional[Text], confidence: float) -> Text:
-        """"strong" when a pattern sees this level of risk or the model is sure of it, else "weak"."""
+        """"weak" when only the model saw self-harm, and not surely; else "strong".
+
+        Only self-harm opens a case without asking (SPEC), so only self-harm needs the difference.
+        """
+        if intent != "disclose_self_harm":
+            return "strong"
         detection = safety.detect(text)
         if detection and rank(level_of(detection.intent)) >= rank(level_of(intent)):
             return "strong"

@@ -154,3 +154,10 @@ def test_semantic_features_follow_the_tokens_and_the_meaning(tokenizer, context)
         vectors.append(sentence.features[0])
     same, other = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
     assert same > other  # two ways to say one thing are closer than a happy comment
+
+
+def test_weak_evidence_is_only_said_of_self_harm(safety_net):
+    # Other risks open a case only with consent: their replies need no such difference.
+    message = _classified("hôm nay trời đẹp quá", "disclose_scam", 0.4)
+    safety_net.process([message])
+    assert _entities(message) == {}
