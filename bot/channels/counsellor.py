@@ -18,8 +18,8 @@ without a configured token every route answers 503):
 A counsellor's message reaches the child with Rasa's own machinery: it is appended to the child's
 tracker as a bot utterance (so it is in the conversation history) and sent through the output
 channel of the child's latest input channel, exactly like `trigger_intent?output_channel=latest`
-(Telegram: pushed to the chat). REST cannot be pushed to later: REST clients read pushed messages
-from the tracker (`GET /conversations/<id>/tracker`).
+(Telegram: pushed to the chat). REST cannot be pushed to later: REST clients poll their own
+conversation's `GET /webhooks/rest/messages` (bot/channels/rest.py), never Rasa's admin API.
 
 The channel also runs the handoff worker in Rasa's event loop: every `HANDOFF_TICK_SECONDS` (1)
 it sends what is due in the outbox (retrying failed alerts) and re-alerts cases nobody claimed
