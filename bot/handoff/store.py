@@ -192,8 +192,9 @@ def shared_store() -> "HandoffStore":
 
 def summarise(messages: Iterable[str]) -> str:
     """Redacted summary of the last ≤ 10 messages, one per line."""
-    lines = [redact(m).replace("\n", " ").strip() for m in messages if m and m.strip()]
-    return "\n".join(f"- {line}" for line in lines[-SUMMARY_MESSAGES:])
+    # Only the last ones are redacted: the whole conversation is not redacted again at every case update.
+    last = [m for m in messages if m and m.strip()][-SUMMARY_MESSAGES:]
+    return "\n".join(f"- {redact(m).replace(chr(10), ' ').strip()}" for m in last)
 
 
 class HandoffStore:
