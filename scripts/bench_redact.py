@@ -87,12 +87,16 @@ def figures(redact: Callable[[str], str], cases: list[dict], show: bool) -> str:
 
 def timing(redact: Callable[[str], str]) -> str:
     redact("tên em là Lan, số 0912 345 678")  # warm-up (lazy loads)
-    lines, worst = [], 0.0
+    lines, worst, worst_ratio = [], 0.0, 0.0
     for name, text in HOSTILE.items():
         best = min(_time(redact, text) for _ in range(3))
-        worst = max(worst, best)
-        lines.append(f"  {name:18s} {len(text):5d} chars {best * 1000:7.1f} ms")
-    return "hostile messages (best of 3):\n" + "\n".join(lines) + f"\nworst: {worst * 1000:.1f} ms"
+        longer = min(_time(redact, text * 4) for _ in range(2))  # 16,000 characters: linear means about x4
+        worst, worst_ratio = max(worst, best), max(worst_ratio, longer / max(best, 1e-6))
+        lines.append(f"  {name:18s} {len(text):5d} chars {best * 1000:7.1f} ms   x4 length: {longer / max(best, 1e-6):5.1f}x time")
+    return (
+        "hostile messages (best of 3):\n" + "\n".join(lines)
+        + f"\nworst: {worst * 1000:.1f} ms at 4,000 characters; worst growth for 4x the length: {worst_ratio:.1f}x"
+    )
 
 
 def _time(redact: Callable[[str], str], text: str) -> float:

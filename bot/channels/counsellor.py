@@ -159,7 +159,8 @@ class CounsellorInput(InputChannel):
         return self._bot
 
     async def run_once(self, app: Any) -> None:
-        """One pass of the worker: timeouts, then the outbox."""
+        """One pass of the worker: expired outbox rows, timeouts, then the outbox."""
+        notify.expire_undelivered(self.store)
         if not self.settings.alerts_enabled:
             return  # the child was already told that no counsellor is online, and given 111
         for case in service.due_timeouts(self.store, self.settings):

@@ -530,6 +530,21 @@ class HandoffStore:
                 )
             )
 
+    def expire_outbox(self, max_age: dt.timedelta, now: Optional[dt.datetime] = None) -> List[Optional[int]]:
+        """Drop messages still undelivered after `max_age` (their text, e.g. a relayed child message, is
+        not kept forever); returns their case ids. The caller logs it as an error."""
+        now = now or utcnow()
+        with self.session() as session:
+            rows = (
+                session.query(OutboxRow)
+                .filter(OutboxRow.sent_at.is_(None), OutboxRow.created_at < now - max_age)
+                .with_for_update()
+                .all()
+            )
+            for row in rows:
+                row.sent_at, row.payload, row.last_error = now, "{}", "expired"
+            return [row.case_id for row in rows]
+
     def sent_results(self, case_id: int, kind: Optional[str] = None) -> List[dict]:
         """Results (e.g. Telegram message ids) of the sent messages of a case."""
         with self.session() as session:

@@ -76,5 +76,9 @@ def deleted_text(case: Case) -> str:
     return f"[Ca #{case.id}] Trẻ đã yêu cầu xóa dữ liệu; ca đã đóng và nội dung đã được xóa."
 
 
+#: What an alert or relayed message becomes when Telegram no longer lets the bot delete it (48 hours).
+MESSAGE_REMOVED = "[Tin nhắn đã được xóa để bảo vệ dữ liệu của trẻ]"
+
+
 def relay_text(case_id: int, text: str) -> str:
     return f"[Ca #{case_id}] {text}"

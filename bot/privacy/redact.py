@@ -533,7 +533,7 @@ def _addresses(view: _View) -> None:
         end = _clause_end(view, start)
         if end > start and _looks_like_address(view, start, end):
             spans.append((start, end))
-            last = end
+        last = end  # a later trigger in this clause reads a part of it: taken already, or no address either
     view.replace(spans, ADDRESS)
 
     folded, text = view.folded, view.text
