@@ -41,7 +41,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff import notify, service, texts
+from bot.handoff import access, notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CLAIMED, CLOSED, OPEN, CaseError, HandoffStore, shared_store
 
@@ -136,6 +136,7 @@ class CounsellorInput(InputChannel):
         self.tick = float(os.environ.get("HANDOFF_TICK_SECONDS") or 1.0)
         self._bot: Any = None
         self._worker: Optional[asyncio.Task] = None
+        self.backoff = access.Backoff()
         logger.info("Counsellor channel: %r", self.settings)
 
     @property
@@ -146,10 +147,33 @@ class CounsellorInput(InputChannel):
         return None  # counsellors never talk to Rasa as users
 
     # --- auth -------------------------------------------------------------------------
-    def authorised(self, request: Request) -> bool:
+    def caller(self, request: Request) -> tuple[Optional[access.Counsellor], Optional[HTTPResponse]]:
+        """Who calls (from their own token: bot/handoff/access.py), or the refusal to answer.
+
+        The shared COUNSELLOR_API_TOKEN is the operator's: a supervisor named by the body's "counsellor".
+        Failed tokens are slowed down per client address.
+        """
+        client = request.remote_addr or request.ip or "?"
+        wait = self.backoff.blocked_for(client)
+        if wait > 0:
+            return None, response.json({"error": "too many failed tokens: retry later"}, status=429,
+                                       headers={"Retry-After": str(int(wait) + 1)})
         header = request.headers.get("Authorization") or ""
-        token = header[7:] if header[:7].lower() == "bearer " else ""
-        return hmac.compare_digest(token.encode(), self.settings.api_token.encode())
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        who = access.identify(self.store, token)
+        if who is None and self.settings.api_token and hmac.compare_digest(token.encode(), self.settings.api_token.encode()):
+            body = request.json if request.body else None
+            name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
+            who = access.Counsellor(name, access.SUPERVISOR)
+        if who is None:
+            if not self.settings.api_token and not access.any_tokens(self.store):
+                return None, response.json(
+                    {"error": "counsellor API disabled: issue tokens or set COUNSELLOR_API_TOKEN"}, status=503)
+            self.backoff.failed(client)
+            logger.warning("counsellor API call with a wrong token refused")
+            return None, response.json({"error": "unauthorised"}, status=401)
+        self.backoff.succeeded(client)
+        return who, None
 
     # --- worker -----------------------------------------------------------------------
     @property
@@ -198,79 +222,82 @@ class CounsellorInput(InputChannel):
                     await self._worker
                 self._worker = None
 
-        def guard(request: Request) -> Optional[HTTPResponse]:
-            if not self.settings.api_token:
-                return response.json({"error": "counsellor API disabled: set COUNSELLOR_API_TOKEN"}, status=503)
-            if not self.authorised(request):
-                logger.warning("counsellor API call with a wrong token refused")
-                return response.json({"error": "unauthorised"}, status=401)
-            return None
-
-        def who(request: Request) -> str:
-            body = request.json if request.body else None
-            name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
-            return f"api:{name}"
+        NOT_YOURS = {"error": "only the counsellor who claimed the case (or a supervisor) may do this"}
 
         @api.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.settings.api_token else "disabled"})
+            enabled = bool(self.settings.api_token) or access.any_tokens(self.store)
+            return response.json({"status": "ok" if enabled else "disabled"})
 
         @api.route("/cases", methods=["GET"])
         async def list_cases(request: Request) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             status = request.args.get("status")
             if status and status not in STATUSES:
                 return response.json({"error": f"status must be one of {', '.join(STATUSES)}"}, status=400)
+            access.audit(self.store, who.label, "list")
             return response.json({"cases": [c.to_json() for c in self.store.list(status)]})
 
         @api.route("/cases/<case_id:int>", methods=["GET"])
         async def read_case(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             try:
-                return response.json(self.store.get(case_id, with_history=True).to_json(with_history=True))
+                case = self.store.get(case_id, with_history=True)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404)
+            access.audit(self.store, who.label, "read", case_id)
+            return response.json(case.to_json(with_history=True))
 
         @api.route("/cases/<case_id:int>/claim", methods=["POST"])
         async def claim(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
-            counsellor = who(request)
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             try:
-                case = service.claim(self.store, self.settings, case_id, counsellor)
+                case = service.claim(self.store, self.settings, case_id, who.label)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            access.audit(self.store, who.label, "claim", case_id)
             await tell_child(request.app, case.sender_id, texts.CLAIMED, case.id)
             return response.json(case.to_json())
 
         @api.route("/cases/<case_id:int>/message", methods=["POST"])
         async def message(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             body = request.json if request.body else None
             text = str((body or {}).get("text") or "").strip() if isinstance(body, dict) else ""
             if not text:
                 return response.json({"error": "text is required"}, status=400)
-            counsellor = who(request)
             try:
                 case = self.store.get(case_id)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404)
-            if case.status != CLAIMED or case.counsellor != counsellor:
+            if case.status != CLAIMED:
                 return response.json({"error": "claim the case first"}, status=409)
-            pushed = await send_counsellor_message(request.app, self.store, case, counsellor, text)
+            if not access.may_act_on(case, who.label, who.supervisor):
+                return response.json(NOT_YOURS, status=403)
+            access.audit(self.store, who.label, "answer", case_id)
+            pushed = await send_counsellor_message(request.app, self.store, case, who.label, text)
             return response.json({"delivered": pushed, "case": case.id})
 
         @api.route("/cases/<case_id:int>/close", methods=["POST"])
         async def close(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             try:
-                case = service.close(self.store, self.settings, case_id, who(request))
+                if not access.may_act_on(self.store.get(case_id), who.label, who.supervisor):
+                    return response.json(NOT_YOURS, status=403)
+                case = service.close(self.store, self.settings, case_id, who.label)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            access.audit(self.store, who.label, "close", case_id)
             await tell_child_closed(request.app, case)
             return response.json(case.to_json())
 

@@ -6,7 +6,7 @@ Same name, routes and replies as Rasa's `rest`. What it adds:
 - a body that is not a JSON object gets 400 with a JSON error (Rasa's answers 500); a `message` that is
   not a string is treated as empty (Rasa's answers nothing);
 - the input channel is always `rest` (a client cannot pass as Telegram), and a client cannot write into a
-  Telegram child's conversation (`tg:` sender ids are refused);
+  Telegram child's conversation or reopen an anonymised case (`tg:` and `deleted:` sender ids are refused);
 - `GET /webhooks/rest/messages?sender=<id>&since=<timestamp>`: what was pushed to this REST conversation
   outside an HTTP answer (a counsellor's messages, handoff notices, the close notice and its feedback
   question), as `{"messages": [{"text", "buttons", "timestamp"}], "next": <timestamp>}`; poll with
@@ -28,9 +28,10 @@ from sanic.response import HTTPResponse
 
 from bot.channels.counsellor import CLOSE_ACTIONS
 from bot.channels.front_door import FrontDoor
+from bot.handoff import access
 
 NOT_AN_OBJECT = {"error": 'the body must be a JSON object: {"sender": "...", "message": "..."}'}
-TELEGRAM_SENDER = {"error": "sender ids starting with tg: belong to the Telegram channel"}
+RESERVED_SENDER = {"error": "sender ids starting with tg: or deleted: are reserved (Telegram chats, anonymised cases)"}
 BAD_SINCE = {"error": "since must be a number (the `next` of the previous answer)"}
 
 
@@ -80,8 +81,8 @@ class RestInput(RasaRestInput):
                 return None
             if not isinstance(body, dict):
                 return response.json(NOT_AN_OBJECT, status=400)
-            if str(body.get("sender") or "").startswith("tg:"):
-                return response.json(TELEGRAM_SENDER, status=400)
+            if access.reserved_sender(str(body.get("sender") or "")):
+                return response.json(RESERVED_SENDER, status=400)
             return None
 
         @blueprint.route("/messages", methods=["GET"])
@@ -91,7 +92,7 @@ class RestInput(RasaRestInput):
                 since = float(request.args.get("since") or 0)
             except ValueError:
                 return response.json(BAD_SINCE, status=400)
-            if not sender or sender.startswith("tg:"):
+            if not sender or access.reserved_sender(sender):
                 return response.json(pushed_messages(None, since))
             tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
             return response.json(pushed_messages(tracker, since))

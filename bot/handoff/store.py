@@ -268,6 +268,8 @@ class HandoffStore:
         """
         if priority not in PRIORITIES:
             raise ValueError(f"unknown priority {priority!r}")
+        if sender_id.startswith("deleted:"):  # the id of an anonymised case: never a child's conversation
+            raise CaseError("reserved sender id")
         summary = summarise(messages)
         now = utcnow()
         with self.session() as session:

@@ -38,6 +38,7 @@ CLAIM_BUTTON = "Nhận ca"
 CLOSE_BUTTON = "Đóng ca"
 NOT_ALLOWED = "Bạn không có quyền xử lý ca này."
 PRIORITY_LABEL = {"urgent": "🔴 KHẨN CẤP", "high": "🟠 Cao", "normal": "🟢 Thường"}
+NOT_CLAIMER = "Ca này đã có tư vấn viên khác nhận: chỉ người nhận ca (hoặc giám sát viên) mới trả lời hoặc đóng ca."
 
 
 def alert_text(case: Case, kind: str = "alert", now: Optional[dt.datetime] = None) -> str:

@@ -166,6 +166,9 @@ def test_channels_work_without_the_token(made_run: dict) -> None:
         assert client.get("/webhooks/webchat/").status_code == 200
         assert client.get("/socket.io/", params={"EIO": "4", "transport": "polling"}).status_code == 200
         assert client.get("/webhooks/telegram/").json()["status"] == "disabled"  # no TELEGRAM_TOKEN here
+        # reserved sender ids: a REST client can neither write as a Telegram child nor reopen an anonymised case
+        for reserved in ("tg:4242", "deleted:1"):
+            assert client.post("/webhooks/rest/webhook", json={"sender": reserved, "message": "hi"}).status_code == 400
 
         # A counsellor answers the REST child; the child reads it from its own channel route, no token.
         auth = {"Authorization": "Bearer counsellor-secret"}
