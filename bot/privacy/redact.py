@@ -334,7 +334,12 @@ _STOP = set(
     "ạ đấy day nhá nha hen nhỉ nhi luôn luon thôi giup giúp ko".split()
 )
 # Capitalised words that still end a name ("Tên em là Lan Em sợ lắm" is unlikely, "Lan Và" neither).
-_CAP_STOP = set("em mình tôi toi tớ tui và va nhưng nhung mà ở học hoc lớp lop nhà nha con tao".split())
+_CAP_STOP = set(
+    "em mình tôi toi tớ tui và va nhưng nhung mà ở học hoc lớp lop nhà nha con tao "
+    # apps and brands children name with a capital: never a person ("kết bạn Zalo với cháu")
+    "zalo facebook fb tiktok instagram insta messenger telegram discord roblox minecraft youtube google gmail "
+    "shopee lazada netflix iphone samsung chatgpt bot kpop game".split()
+)
 # Capitalised words that are not personal names: places and public figures children talk about.
 _PUBLIC = {
     _fold(name)

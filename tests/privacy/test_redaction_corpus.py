@@ -69,6 +69,7 @@ def test_ordinary_messages_are_left_alone() -> None:
         ("sdt: o912 345 678", "sdt: [SĐT]"),
         ("chú Hùng hàng xóm hay sờ vào người e", "chú [TÊN] hàng xóm hay sờ vào người e"),
         ("ig: @ngoc.han_09", "ig: [TÀI KHOẢN MXH]"),
+        ("anh kia kết bạn Zalo với em rồi nhắn tin suốt", "anh kia kết bạn Zalo với em rồi nhắn tin suốt"),
         ("nhà em ở chung cư Times City tòa T5 phòng 1208, em sợ", "nhà em ở [ĐỊA CHỈ], em sợ"),
     ],
 )
