@@ -42,6 +42,7 @@ HOSTILE = {
     "handles": ("@a" * 2000),
     "urls": ("fb.com/" * 571)[:4000],
     "teencode": ("e mk t ko dc j z " * 250)[:4000],
+    "single capitals": "E. T " * 800,
 }
 
 
@@ -100,6 +101,9 @@ def timing(redact: Callable[[str], str]) -> str:
 
 
 def _time(redact: Callable[[str], str], text: str) -> float:
+    cache = getattr(sys.modules.get(redact.__module__), "_view_word", None)
+    if cache is not None and hasattr(cache, "cache_clear"):
+        cache.cache_clear()  # a hostile message brings new words: time it without the word cache
     started = time.perf_counter()
     redact(text)
     return time.perf_counter() - started

@@ -104,6 +104,14 @@ def _fold_char(ch: str) -> str:
     return base if len(base) == 1 else ch
 
 
+def _opens_sentence(text: str, pos: int) -> bool:
+    """Nothing but spaces, or the end of a sentence, before `pos` (reads back over spaces only)."""
+    pos -= 1
+    while pos >= 0 and text[pos] in " \t":
+        pos -= 1
+    return pos < 0 or text[pos] in ".!?\n…:;,"
+
+
 def _mask(length: int) -> str:
     return "[" + "_" * (length - 2) + "]" if length >= 2 else "_"
 
@@ -127,7 +135,14 @@ class _View:
         pos = 0
         for start, end in normalize._spans(masked):  # noqa: SLF001 - the normaliser's syllables
             self._copy(chars, masked, pos, start)
-            word = _view_word(masked[start:end]) or masked[start:end]
+            raw = masked[start:end]
+            if len(raw) == 1 and raw.isupper() and _opens_sentence(masked, start):
+                # A capital letter opening a sentence is teen spelling ("E tên là Lan", "T là Khoa");
+                # elsewhere it is a code or an initial ("Gen Z", "Trần Thị B").
+                raw = raw.lower()
+                word = _view_word(raw).capitalize()
+            else:
+                word = _view_word(raw) or raw
             chars.append(word)
             self.starts += [start] * len(word)
             self.ends += [end] * len(word)

@@ -70,6 +70,8 @@ def test_ordinary_messages_are_left_alone() -> None:
         ("chú Hùng hàng xóm hay sờ vào người e", "chú [TÊN] hàng xóm hay sờ vào người e"),
         ("ig: @ngoc.han_09", "ig: [TÀI KHOẢN MXH]"),
         ("anh kia kết bạn Zalo với em rồi nhắn tin suốt", "anh kia kết bạn Zalo với em rồi nhắn tin suốt"),
+        ("E tên là Lan. T là Khoa", "E tên là [TÊN]. T là [TÊN]"),
+        ("mình là Gen Z nên hiểu mà, chủ tk Tran Thi B", "mình là Gen Z nên hiểu mà, chủ tk [TÊN]"),
         ("nhà em ở chung cư Times City tòa T5 phòng 1208, em sợ", "nhà em ở [ĐỊA CHỈ], em sợ"),
     ],
 )
