@@ -31,6 +31,7 @@ What is replaced (placeholder: what):
 - `[TÊN]`: a name after "tên em là", "e/mk/t tên là", "Tên:", "Họ và tên", "em là Lan" (capitalised),
   after a role word ("chú Hùng", "thầy Nam", "con Ngân"), and a full name starting with a Vietnamese
   surname ("Nguyễn Hoàng Nam");
+- `[MẬT KHẨU]`: a password after "mật khẩu", "pass", "password" (with a digit or a symbol);
 - `[TRƯỜNG]`: a school after "trường"/"trg", or a level with a name ("THCS Nguyễn Du", "hoc thpt chu van an").
 Hotlines (111, 112, 113, 114, 115, 18001567) and ordinary numbers (ages, classes, scores, prices,
 years, times, counts, game ids) are kept, and so are words like "trường hợp", "môi trường", "tên lửa".
@@ -54,7 +55,8 @@ SCHOOL = "[TRƯỜNG]"
 BANK_ACCOUNT = "[STK]"
 BIRTHDAY = "[NGÀY SINH]"
 SOCIAL = "[TÀI KHOẢN MXH]"
-PLACEHOLDERS = (EMAIL, PHONE, ID_NUMBER, ADDRESS, NAME, SCHOOL, BANK_ACCOUNT, BIRTHDAY, SOCIAL)
+PASSWORD = "[MẬT KHẨU]"
+PLACEHOLDERS = (EMAIL, PHONE, ID_NUMBER, ADDRESS, NAME, SCHOOL, BANK_ACCOUNT, BIRTHDAY, SOCIAL, PASSWORD)
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 
 Span = tuple[int, int]
@@ -262,7 +264,7 @@ _SPOKEN_PHONE_RE = re.compile(r"\b(?:khong|tam tu)(?:[\s,.\-]+" + _DIGIT_WORDS +
 
 _SUBJECT = (
     r"(?:em|con|minh|to|toi|tui|tao|chau|be|ban ay|ban do|no|nguoi do|me|bo|ba|anh ay|chi ay|co ay|ban em"
-    r"|me em|bo em|me con|bo con)"
+    r"|me em|bo em|me con|bo con)\b"
 )
 # Words between a trigger and its value: "stk của mẹ em là: …".
 _FILLER = r"(?:\s*(?:,|:|\b(?:cua|em|con|minh|to|toi|tui|tao|me|bo|ba|chi|anh|be|chau|la|so|nhan|day|nha|nhe)\b))*"
@@ -417,7 +419,7 @@ def _public_at(view: _View, start: int, end: int) -> bool:
 
 # ------------------------------------------------------------------------------- addresses
 _ADDRESS_TRIGGER = re.compile(
-    r"(?<!\[)\b(?:dia chi(?: (?:cua )?(?:em|con|minh|to|toi|tao|nha(?: (?:em|con|minh|to|toi))?))?(?: la| o)?:?"
+    r"(?<!\[)\b(?:dia chi(?: (?:cua )?(?:em|con|minh|to|toi|tao|nha(?: (?:em|con|minh|to|toi))?))?(?: la\b| o\b)?:?"
     r"|duoc\s*:|noi sinh\s*:?|que quan\s*:?"
     r"|nha (?:em|con|minh|to|toi|tui|chau|tao|ong ta|ba ta|no)(?: dang)? (?:o|tai)(?: so)?|so nha)\s*"
 )
@@ -532,8 +534,9 @@ def _clause_end(view: _View, start: int) -> int:
         if match is None:
             break
         word = match.group(0).strip(" ,")
-        if word[:1].isalpha() and view.text[match.end() - len(word) : match.end()][:1].isupper():
-            pos = match.end()
+        spelt = view.text[match.end() - len(word) : match.end()]
+        if word[:1].isalpha() and (spelt[:1].isupper() or spelt.lower() == "nhà"):
+            pos = match.end()  # "xã Yên Sở", "…, nhà C3": part of the address ("nha" alone is "nhé")
             continue
         end = match.start()
         break
@@ -610,10 +613,10 @@ def _next_word(text: str, pos: int) -> int:
 # ------------------------------------------------------------------------------------ names
 # Strong triggers: a name follows, capitalised or not.
 _NAME_TRIGGER = re.compile(
-    r"\b(?:ten(?: that| day du)? (?:cua )?" + _SUBJECT + r"(?: ay)?(?: la)?\s*:?"
-    r"|(?:em|con|minh|to|toi|tui|tao|chau|be|no|ay|do) ten(?: that| day du| goi)?(?: la)?\s*:?"
-    r"|ho (?:va )?ten(?: (?:cua )?" + _SUBJECT + r")?(?: la)?\s*:?|ten\s*:|name\s*:|full name\s*:?"
-    r"|chu (?:tk|tai khoan|the)\s*:?|ten (?:zalo|facebook|fb|nick|acc|tk)(?: (?:cua )?" + _SUBJECT + r")?(?: la|:)?)\s*"
+    r"\b(?:ten(?: that| day du)? (?:cua )?" + _SUBJECT + r"(?: ay)?(?: la\b)?\s*:?"
+    r"|(?:em|con|minh|to|toi|tui|tao|chau|be|no|ay|do) ten(?: that| day du| goi)?(?: la\b)?\s*:?"
+    r"|ho (?:va )?ten(?: (?:cua )?" + _SUBJECT + r")?(?: la\b)?\s*:?|ten\s*:|name\s*:|full name\s*:?"
+    r"|chu (?:tk|tai khoan|the)\s*:?|ten (?:zalo|facebook|fb|nick|acc|tk)(?: (?:cua )?" + _SUBJECT + r")?(?: la\b|:)?)\s*"
 )
 # Weak triggers: only a capitalised name follows ("em là Lan", "bố em là Bùi Văn Tâm", "tên Tran Thi B").
 _INTRO_TRIGGER = re.compile(
@@ -747,6 +750,27 @@ def _social_spans(view: _View) -> tuple[list[Span], list[Span]]:
 _DISPLAY_TOKEN = re.compile(r"[^\s,;!?]+")
 
 
+_PASSWORD_RE = re.compile(
+    r"\b(?:mat khau|pass(?:word)?|pw)\b"
+    r"(?:\s+(?:cua|em|con|minh|to|toi|tui|tao|no|moi|cu|la|fb|facebook|zalo|gmail|game|ff|acc|tk|tai khoan|wifi"
+    r"|insta|ig|tiktok|roblox)\b|\s*:)*\s*(?=\S)"
+)
+_SECRET_TOKEN = re.compile(r"[^\s,;!?]{4,}")
+
+
+def _password_spans(view: _View) -> list[Span]:
+    """A password after "mật khẩu", "pass", "password": a token of 4+ characters with a digit or a symbol
+    ("mật khẩu của e là lan2010"); not "pass lại acc 200k", "mật khẩu là gì"."""
+    spans = []
+    for match in _PASSWORD_RE.finditer(view.folded):
+        token = _SECRET_TOKEN.match(view.text, match.end())
+        if token is None or view.masked(match.end()) or _COUNT.fullmatch(token.group(0)):
+            continue
+        if re.search(r"[\d_@#$%^&*!.-]", token.group(0)):
+            spans.append(token.span())
+    return spans
+
+
 def _display_name_end(text: str, start: int) -> int:
     """A display name runs to the end of the clause, at most 6 words ("Linh Cute 2k10", "Vy Vy (Thảo Vy)")."""
     end = start
@@ -839,6 +863,7 @@ def redact(text: str | None) -> str:
     wide = text.translate(_WIDE)
     view = _View(wide, _orthographic(wide))
     _numbers(view)
+    view.replace(_password_spans(view), PASSWORD)
     social, emails = _social_spans(view)
     view.replace(emails, EMAIL)
     view.replace(social, SOCIAL)

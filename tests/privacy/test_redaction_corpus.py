@@ -71,6 +71,8 @@ def test_ordinary_messages_are_left_alone() -> None:
         ("ig: @ngoc.han_09", "ig: [TÀI KHOẢN MXH]"),
         ("anh kia kết bạn Zalo với em rồi nhắn tin suốt", "anh kia kết bạn Zalo với em rồi nhắn tin suốt"),
         ("E tên là Lan. T là Khoa", "E tên là [TÊN]. T là [TÊN]"),
+        ("mật khẩu của e là lan2010, pass fb: matkhau_123", "mật khẩu của e là [MẬT KHẨU], pass fb: [MẬT KHẨU]"),
+        ("pass lại acc 200k, mật khẩu là gì vậy", "pass lại acc 200k, mật khẩu là gì vậy"),
         ("mình là Gen Z nên hiểu mà, chủ tk Tran Thi B", "mình là Gen Z nên hiểu mà, chủ tk [TÊN]"),
         ("nhà em ở chung cư Times City tòa T5 phòng 1208, em sợ", "nhà em ở [ĐỊA CHỈ], em sợ"),
     ],
