@@ -6,7 +6,10 @@ by whoever writes them (docs/evaluation.md). Each set folder may hold:
 - chatter.jsonl: ordinary social-media text, scored by evaluate.py on /model/parse only, and sent
   through the REST channel to count the urgent cases it would open (each pages a counsellor).
 
-    python scripts/eval_blind.py --url http://localhost:5005 [SET_DIR ...]
+    python scripts/eval_blind.py --url http://localhost:5005 [--token T] [SET_DIR ...]
+
+Rasa's admin API always needs its token: `--token`, else `$RASA_API_TOKEN`, else the one `make run`
+generated in var/rasa_api_token (bot/api_token.py).
 
 Prints evaluate.py's report per part, then `urgent cases opened by chatter: N of M`.
 """
@@ -26,6 +29,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BLIND = ROOT / "tests" / "eval" / "blind"
 EVALUATE = ROOT.parent / "shared" / "eval" / "evaluate.py"
+sys.path.insert(0, str(ROOT))
+
+from bot.api_token import DEFAULT_FILE, api_token  # noqa: E402
+
+
+def default_token() -> str:
+    """$RASA_API_TOKEN, else the token `make run` generated for this tree (never creates one)."""
+    os.environ.setdefault("RASA_API_TOKEN_FILE", str(ROOT / DEFAULT_FILE))
+    return api_token(create=False)
 
 
 def _call(url: str, payload: dict | None = None) -> object:
@@ -69,9 +81,10 @@ def score_set(url: str, token: str, folder: Path) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://localhost:5005")
-    ap.add_argument("--token", default=os.environ.get("RASA_API_TOKEN", ""))
+    ap.add_argument("--token", default=None, help="Rasa admin API token (default: see above)")
     ap.add_argument("sets", nargs="*", type=Path)
     a = ap.parse_args()
+    a.token = a.token if a.token is not None else default_token()
     folders = a.sets or sorted(p for p in BLIND.iterdir() if p.is_dir())
     for folder in folders:
         print(score_set(a.url, a.token, folder), flush=True)

@@ -10,17 +10,13 @@ BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
-# Rasa's HTTP API (/model/parse, /conversations/...) reads and changes every conversation: beyond
-# this machine it needs a token (callers send ?token=...). Channel webhooks stay open.
-AUTH=()
-case "$HOST" in
-  127.0.0.1|localhost|::1) ;;
-  *) if [ -z "${RASA_API_TOKEN:-}" ]; then
-       echo "refusing to bind Rasa to $HOST without RASA_API_TOKEN (see .env.example)" >&2
-       exit 2
-     fi ;;
-esac
-[ -n "${RASA_API_TOKEN:-}" ] && AUTH=(--auth-token "$RASA_API_TOKEN")
+# Rasa's HTTP API (/conversations/..., /model/parse, /status) reads, changes and deletes every
+# conversation: it always needs a token (callers add ?token=...), whatever HOST is, because a reverse
+# proxy in front of 127.0.0.1 would expose it too. RASA_API_TOKEN wins; else one is generated once into
+# var/rasa_api_token (mode 0600) and reused (bot/api_token.py). Channel webhooks need no token.
+TOKEN_AT=$([ -n "${RASA_API_TOKEN:-}" ] && echo '$RASA_API_TOKEN' || echo "${RASA_API_TOKEN_FILE:-var/rasa_api_token}")
+RASA_API_TOKEN=$($BIN/python -m bot.api_token)
+AUTH=(--auth-token "$RASA_API_TOKEN")
 mkdir -p var
 MODEL=$($BIN/python scripts/model.py)
 # endpoints.yml names the action server on 5055; another ACTIONS_PORT needs a copy that says so.
@@ -54,6 +50,7 @@ cat <<MSG
   model          $MODEL
   action server  http://localhost:$ACTIONS_PORT/webhook
   Rasa           http://$HOST:$PORT   (REST: /webhooks/rest/webhook, socket.io: /socket.io, API: /model/parse)
+  API token      $TOKEN_AT   (admin API only: add ?token=...; channels need none)
   Web chat       http://$HOST:$PORT/webhooks/webchat/   (widget: /webhooks/webchat/widget.js, demo: /webhooks/webchat/embed-demo.html)
   Telegram       $([ -n "${TELEGRAM_TOKEN:-}" ] && { [ -n "${TELEGRAM_WEBHOOK_URL:-}" ] && echo "webhook $TELEGRAM_WEBHOOK_URL" || echo "polling runner (python -m bot.telegram)"; } || echo "off (set TELEGRAM_TOKEN)")
   Zalo OA        $([ -n "${ZALO_APP_ID:-}" ] && echo "webhook http://$HOST:$PORT/webhooks/zalo/webhook" || echo "off (set ZALO_APP_ID)")

@@ -19,8 +19,8 @@ A counsellor's message reaches the child with Rasa's own machinery: it is append
 tracker as a bot utterance (so it is in the conversation history) and sent through the output
 channel of the child's latest input channel, exactly like `trigger_intent?output_channel=latest`
 (Telegram: pushed to the chat). A web chat child who is offline gets it when the widget reconnects
-(`queued`; `delivered` only once the widget confirmed it). REST cannot be pushed to later: REST
-clients read pushed messages from the tracker (`GET /conversations/<id>/tracker`).
+(`queued`; `delivered` only once the widget confirmed it). REST cannot be pushed to later: REST clients poll
+their own conversation's `GET /webhooks/rest/messages` (bot/channels/rest.py), never Rasa's admin API.
 
 The channel also runs the handoff worker in Rasa's event loop: every `HANDOFF_TICK_SECONDS` (1)
 it sends what is due in the outbox (retrying failed alerts) and re-alerts cases nobody claimed
@@ -45,7 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff import notify, service, texts
+from bot.handoff import access, notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import (
     CLAIMED,
@@ -164,6 +164,7 @@ class CounsellorInput(InputChannel):
         self.tick = float(os.environ.get("HANDOFF_TICK_SECONDS") or 1.0)
         self._bot: Any = None
         self._worker: Optional[asyncio.Task] = None
+        self.backoff = access.Backoff()
         logger.info("Counsellor channel: %r", self.settings)
 
     @property
@@ -174,10 +175,33 @@ class CounsellorInput(InputChannel):
         return None  # counsellors never talk to Rasa as users
 
     # --- auth -------------------------------------------------------------------------
-    def authorised(self, request: Request) -> bool:
+    def caller(self, request: Request) -> tuple[Optional[access.Counsellor], Optional[HTTPResponse]]:
+        """Who calls (from their own token: bot/handoff/access.py), or the refusal to answer.
+
+        The shared COUNSELLOR_API_TOKEN is the operator's: a supervisor named by the body's "counsellor".
+        Failed tokens are slowed down per client address.
+        """
+        client = request.remote_addr or request.ip or "?"
+        wait = self.backoff.blocked_for(client)
+        if wait > 0:
+            return None, response.json({"error": "too many failed tokens: retry later"}, status=429,
+                                       headers={"Retry-After": str(int(wait) + 1)})
         header = request.headers.get("Authorization") or ""
-        token = header[7:] if header[:7].lower() == "bearer " else ""
-        return hmac.compare_digest(token.encode(), self.settings.api_token.encode())
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        who = access.identify(self.store, token)
+        if who is None and self.settings.api_token and hmac.compare_digest(token.encode(), self.settings.api_token.encode()):
+            body = request.json if request.body else None
+            name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
+            who = access.Counsellor(name, access.SUPERVISOR)
+        if who is None:
+            if not self.settings.api_token and not access.any_tokens(self.store):
+                return None, response.json(
+                    {"error": "counsellor API disabled: issue tokens or set COUNSELLOR_API_TOKEN"}, status=503)
+            self.backoff.failed(client)
+            logger.warning("counsellor API call with a wrong token refused")
+            return None, response.json({"error": "unauthorised"}, status=401)
+        self.backoff.succeeded(client)
+        return who, None
 
     # --- worker -----------------------------------------------------------------------
     @property
@@ -187,7 +211,8 @@ class CounsellorInput(InputChannel):
         return self._bot
 
     async def run_once(self, app: Any) -> None:
-        """One pass of the worker: silent counsellors, timeouts, then the outbox."""
+        """One pass of the worker: expired outbox rows, silent counsellors, timeouts, then the outbox."""
+        await off_loop(notify.expire_undelivered, self.store)
         for case in await off_loop(service.due_silences, self.store, self.settings):
             # The child hears 111 now; a high or imminent disclosure gets the bot's reply again (relay.py).
             await tell_child(app, case.sender_id, texts.COUNSELLOR_SILENT, case.id)
@@ -228,71 +253,69 @@ class CounsellorInput(InputChannel):
                     await self._worker
                 self._worker = None
 
-        def guard(request: Request) -> Optional[HTTPResponse]:
-            if not self.settings.api_token:
-                return response.json({"error": "counsellor API disabled: set COUNSELLOR_API_TOKEN"}, status=503)
-            if not self.authorised(request):
-                logger.warning("counsellor API call with a wrong token refused")
-                return response.json({"error": "unauthorised"}, status=401)
-            return None
-
-        def who(request: Request) -> str:
-            body = request.json if request.body else None
-            name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
-            return f"api:{name}"
+        NOT_YOURS = {"error": "only the counsellor who claimed the case (or a supervisor) may do this"}
 
         @api.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.settings.api_token else "disabled"})
+            enabled = bool(self.settings.api_token) or access.any_tokens(self.store)
+            return response.json({"status": "ok" if enabled else "disabled"})
 
         @api.route("/cases", methods=["GET"])
         async def list_cases(request: Request) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             status = request.args.get("status")
             if status and status not in STATUSES:
                 return response.json({"error": f"status must be one of {', '.join(STATUSES)}"}, status=400)
+            await off_loop(access.audit, self.store, who.label, "list")
             return response.json({"cases": [c.to_json() for c in await off_loop(self.store.list, status)]})
 
         @api.route("/cases/<case_id:int>", methods=["GET"])
         async def read_case(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             try:
                 case = await off_loop(self.store.get, case_id, with_history=True)
-                return response.json(case.to_json(with_history=True))
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404)
+            access.audit(self.store, who.label, "read", case_id)
+            return response.json(case.to_json(with_history=True))
 
         @api.route("/cases/<case_id:int>/claim", methods=["POST"])
         async def claim(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
-            counsellor = who(request)
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             try:
-                case = await off_loop(service.claim, self.store, self.settings, case_id, counsellor)
+                case = await off_loop(service.claim, self.store, self.settings, case_id, who.label)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            access.audit(self.store, who.label, "claim", case_id)
             await tell_child(request.app, case.sender_id, texts.CLAIMED, case.id)
             return response.json(case.to_json())
 
         @api.route("/cases/<case_id:int>/message", methods=["POST"])
         async def message(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             body = request.json if request.body else None
             text = str((body or {}).get("text") or "").strip() if isinstance(body, dict) else ""
             if not text:
                 return response.json({"error": "text is required"}, status=400)
-            counsellor = who(request)
             try:
                 case = await off_loop(self.store.get, case_id)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404)
-            if case.status != CLAIMED or case.counsellor != counsellor:
+            if case.status != CLAIMED:
                 return response.json({"error": "claim the case first"}, status=409)
+            if not access.may_act_on(case, who.label, who.supervisor):
+                return response.json(NOT_YOURS, status=403)
+            await off_loop(access.audit, self.store, who.label, "answer", case_id)
             try:
-                status = await send_counsellor_message(request.app, self.store, case, counsellor, text)
+                status = await send_counsellor_message(request.app, self.store, case, who.label, text)
             except ChildUnreachable as exc:  # not dropped: the counsellor is told why, the case shows it
                 return response.json(
                     {"delivered": False, "queued": False, "case": case.id, "error": exc.reason}, status=409
@@ -301,12 +324,16 @@ class CounsellorInput(InputChannel):
 
         @api.route("/cases/<case_id:int>/close", methods=["POST"])
         async def close(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
-                return refused
+            who, refused = self.caller(request)
+            if who is None:
+                return refused  # type: ignore[return-value]
             try:
-                case = await off_loop(service.close, self.store, self.settings, case_id, who(request))
+                if not access.may_act_on(await off_loop(self.store.get, case_id), who.label, who.supervisor):
+                    return response.json(NOT_YOURS, status=403)
+                case = await off_loop(service.close, self.store, self.settings, case_id, who.label)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            access.audit(self.store, who.label, "close", case_id)
             await tell_child_closed(request.app, case)
             return response.json(case.to_json())
 

@@ -6,8 +6,14 @@ Same name, routes and replies as Rasa's `rest`. What it adds:
 - a body that is not a JSON object gets 400 with a JSON error (Rasa's answers 500); a `message` that is
   not a string is treated as empty (Rasa's answers nothing);
 - the input channel is always `rest` (a client cannot pass as Telegram), and a client cannot write into a
-  Telegram or Zalo child's conversation (`tg:` and `zalo:` sender ids are refused);
-- the message metadata is only `source`, the keyed hash of the client address (handoff intake limits).
+  Telegram or Zalo child's conversation or reopen an anonymised case (`tg:`, `zalo:` and `deleted:` sender ids
+  are refused);
+- the message metadata is only `source`, the keyed hash of the client address (handoff intake limits);
+- `GET /webhooks/rest/messages?sender=<id>&since=<timestamp>`: what was pushed to this REST conversation
+  outside an HTTP answer (a counsellor's messages, handoff notices, the close notice and its feedback
+  question), as `{"messages": [{"text", "buttons", "timestamp"}], "next": <timestamp>}`; poll with
+  `since=next`. Only that conversation, only when its latest channel is REST, only the bot's side (the
+  child's words and slots are never shown): REST clients never need Rasa's admin API, which needs a token.
 In `credentials.yml`: `bot.channels.rest.RestInput:` instead of `rest:`.
 """
 from __future__ import annotations
@@ -17,15 +23,38 @@ from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.counsellor import CLOSE_ACTIONS
 from bot.channels.front_door import FrontDoor
 from bot.handoff.service import source_of
+from bot.handoff import access
 
 NOT_AN_OBJECT = {"error": 'the body must be a JSON object: {"sender": "...", "message": "..."}'}
-TELEGRAM_SENDER = {"error": "sender ids starting with tg: or zalo: belong to the Telegram and Zalo channels"}
+RESERVED_SENDER = {"error": "sender ids starting with tg:, zalo: or deleted: are reserved (Telegram and Zalo chats, anonymised cases)"}
+BAD_SINCE = {"error": "since must be a number (the `next` of the previous answer)"}
+
+
+def pushed(event: Any) -> bool:
+    """A bot message sent outside an HTTP answer: handoff messages (bot/channels/counsellor.py mark them)
+    and the responses a counsellor's close runs in the conversation."""
+    metadata = event.metadata or {}
+    return bool(metadata.get("handoff")) or metadata.get("utter_action") in CLOSE_ACTIONS
+
+
+def pushed_messages(tracker: Any, since: float) -> dict:
+    """The pushed bot messages of a REST conversation after `since` (nothing for other channels)."""
+    if tracker is None or tracker.get_latest_input_channel() != RestInput.name():
+        return {"messages": [], "next": since}
+    messages = [
+        {"text": e.text, "buttons": (e.data or {}).get("buttons") or [], "timestamp": e.timestamp}
+        for e in tracker.events
+        if isinstance(e, BotUttered) and e.timestamp > since and pushed(e)
+    ]
+    return {"messages": messages, "next": messages[-1]["timestamp"] if messages else since}
 
 
 class RestInput(RasaRestInput):
@@ -60,8 +89,20 @@ class RestInput(RasaRestInput):
                 return None
             if not isinstance(body, dict):
                 return response.json(NOT_AN_OBJECT, status=400)
-            if str(body.get("sender") or "").startswith(("tg:", "zalo:")):
-                return response.json(TELEGRAM_SENDER, status=400)
+            if access.reserved_sender(str(body.get("sender") or "")):
+                return response.json(RESERVED_SENDER, status=400)
             return None
+
+        @blueprint.route("/messages", methods=["GET"])
+        async def messages(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender") or ""
+            try:
+                since = float(request.args.get("since") or 0)
+            except ValueError:
+                return response.json(BAD_SINCE, status=400)
+            if not sender or access.reserved_sender(sender):
+                return response.json(pushed_messages(None, since))
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            return response.json(pushed_messages(tracker, since))
 
         return blueprint

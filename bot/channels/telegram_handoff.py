@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 
 from bot.channels.counsellor import send_counsellor_message, tell_child, tell_child_closed
 from bot.channels.telegram_client import TelegramSender
-from bot.handoff import notify, service, texts
+from bot.handoff import access, notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CLAIMED, CaseError, ChildUnreachable, HandoffStore, off_loop, shared_store
 
@@ -91,6 +91,7 @@ class TelegramHandoff:
             except CaseError as exc:
                 await self._answer_query(sender, query.id, f"Không nhận được: {exc}")
                 return
+            access.audit(self.store, self.label(user), "claim", case_id)
             await self._answer_query(sender, query.id, f"Bạn đã nhận ca #{case_id}.")
             await notify.deliver_due(self.store, sender.bot)
             await tell_child(app, case.sender_id, texts.CLAIMED, case.id)
@@ -100,13 +101,22 @@ class TelegramHandoff:
         else:
             await sender.answer_callback(query.id)
 
+    def _may_act_on(self, case: Any, user: Any) -> bool:
+        """Only the counsellor who claimed the case, or a supervisor (COUNSELLOR_SUPERVISOR_IDS)."""
+        return access.may_act_on(case, self.label(user), user.id in access.supervisor_ids())
+
     async def _close(self, case_id: int, user: Any, sender: TelegramSender, app: Any, chat_id: Optional[int]) -> None:
         try:
+            if not self._may_act_on(await off_loop(self.store.get, case_id), user):
+                logger.warning("handoff: user %s tried to close case %s claimed by another: refused", user.id, case_id)
+                await sender.send_text(chat_id or self.settings.chat_id, f"[Ca #{case_id}] {texts.NOT_CLAIMER}")
+                return
             case = await off_loop(service.close, self.store, self.settings, case_id, self.label(user))
         except CaseError as exc:
             if chat_id is not None:
                 await sender.send_text(chat_id, f"Không đóng được: {exc}")
             return
+        access.audit(self.store, self.label(user), "close", case_id)
         await notify.deliver_due(self.store, sender.bot)
         await tell_child_closed(app, case)
 
@@ -116,10 +126,16 @@ class TelegramHandoff:
             case = await off_loop(self.store.get, case_id)
             if case.status != CLAIMED:  # answering an open case takes it
                 case = await off_loop(service.claim, self.store, self.settings, case_id, who)
+                await off_loop(access.audit, self.store, who, "claim", case_id)
                 await notify.deliver_due(self.store, sender.bot)
         except CaseError as exc:
             await sender.send_text(chat_id, f"[Ca #{case_id}] Không gửi được: {exc}")
             return
+        if not self._may_act_on(case, user):
+            logger.warning("handoff: user %s tried to answer case %s claimed by another: refused", user.id, case_id)
+            await sender.send_text(chat_id, f"[Ca #{case_id}] {texts.NOT_CLAIMER}")
+            return
+        access.audit(self.store, who, "answer", case_id)
         try:
             await send_counsellor_message(app, self.store, case, who, text)
         except ChildUnreachable as exc:  # e.g. Zalo's 48-hour window: the child must write first

@@ -13,6 +13,7 @@ short lease keeps two workers from sending the same row. Store calls run off the
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 from typing import Any, Optional
@@ -120,14 +121,28 @@ def enqueue_cancelled(store: HandoffStore, settings: HandoffSettings, case: Case
 
 
 def enqueue_deleted(store: HandoffStore, settings: HandoffSettings, case: Case) -> None:
-    """The child deleted their data: the alerts of their active case say so and lose their buttons."""
+    """The child deleted their data: the counsellors get a short notice without content (the alerts and
+    relayed messages themselves are deleted, `enqueue_remove_messages`)."""
     if settings.chat_id is None:
         return
-    store.enqueue(f"deleted:{case.id}", "edit_alerts", {"text": texts.deleted_text(case)}, case.id)
+    store.enqueue(f"deleted:{case.id}", "notice", {"chat_id": settings.chat_id, "text": texts.deleted_text(case)}, case.id)
+
+
+def enqueue_remove_messages(store: HandoffStore, case_id: int, reason: str) -> bool:
+    """Delete every alert and relayed child message the bot sent to the counsellors about a case
+    (delete my data, retention). Where Telegram refuses (older than 48 hours), the message is edited
+    to `texts.MESSAGE_REMOVED`. Nothing is queued for a case that sent nothing."""
+    if not any(r.get("message_id") for kind in REMOVABLE for r in store.sent_results(case_id, kind)):
+        return False
+    return store.enqueue(f"remove:{case_id}:{reason}", "remove_messages", {}, case_id)
+
+
+#: Outbox kinds whose sent messages hold a child's words or a summary: removed on delete / retention.
+REMOVABLE = ("send", "relay")
 
 
 async def _deliver(bot: Bot, store: HandoffStore, kind: str, payload: dict, case_id: Optional[int]) -> dict:
-    if kind in ("send", "relay"):  # relay: a child's message; never edited like an alert
+    if kind in ("send", "relay", "notice"):  # relay: a child's message; never edited like an alert
         message = await bot.send_message(
             chat_id=payload["chat_id"],
             text=texts.fit(payload["text"]),  # the last guard: Telegram refuses longer for good
@@ -150,7 +165,46 @@ async def _deliver(bot: Bot, store: HandoffStore, kind: str, payload: dict, case
             except BadRequest as exc:  # deleted or already edited: nothing left to do for that one
                 logger.info("alert of case %s not edited: %s", case_id, type(exc).__name__)
         return {"edited": edited}
+    if kind == "remove_messages":
+        return await _remove(bot, store, case_id or 0)
     raise ValueError(f"unknown outbox kind {kind!r}")
+
+
+async def _remove(bot: Bot, store: HandoffStore, case_id: int) -> dict:
+    deleted = edited = 0
+    for result in (r for kind in REMOVABLE for r in store.sent_results(case_id, kind)):
+        if not result.get("message_id"):
+            continue
+        where = {"chat_id": result["chat_id"], "message_id": result["message_id"]}
+        try:
+            await bot.delete_message(**where)
+            deleted += 1
+        except BadRequest:  # older than 48 hours (or already gone): the text is replaced instead
+            try:
+                await bot.edit_message_text(text=texts.MESSAGE_REMOVED, **where)
+                edited += 1
+            except BadRequest as exc:
+                logger.info("message of case %s neither deleted nor edited: %s", case_id, type(exc).__name__)
+    return {"deleted": deleted, "edited": edited}
+
+
+def outbox_max_age() -> dt.timedelta:
+    """`OUTBOX_MAX_AGE_HOURS` (24): an alert or relay not delivered by then is dropped, with an ERROR."""
+    try:
+        return dt.timedelta(hours=float(os.environ.get("OUTBOX_MAX_AGE_HOURS") or 24))
+    except ValueError:
+        return dt.timedelta(hours=24)
+
+
+def expire_undelivered(store: HandoffStore) -> int:
+    """Drop outbox rows undelivered for too long: their text is not kept, and it is an error."""
+    cases = store.expire_outbox(outbox_max_age())
+    if cases:
+        logger.error(
+            "handoff outbox: %d message(s) undelivered for %s dropped (cases %s): check Telegram and COUNSELLOR_CHAT_ID",
+            len(cases), outbox_max_age(), sorted({c for c in cases if c is not None}),
+        )
+    return len(cases)
 
 
 class _RateLimited(Exception):

@@ -143,6 +143,8 @@ def forget(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> li
     """"Xóa dữ liệu": anonymise the child's cases; counsellors see that an active one was closed."""
     active = store.active_case(sender_id)
     changed = store.forget_sender(sender_id)
+    for case_id in changed:  # the alerts and relayed messages in the counsellors' group go too
+        notify.enqueue_remove_messages(store, case_id, "deleted_by_child")
     if active is not None:
         notify.enqueue_deleted(store, settings, active)
     if changed:
@@ -154,5 +156,7 @@ def purge_closed(store: HandoffStore, cutoff: "dt.datetime", dry_run: bool = Fal
     """Retention: anonymise closed cases untouched since `cutoff` (naive UTC); open and claimed
     cases are never touched. Returns the ids (logged as a count only)."""
     changed = store.anonymise_closed_before(cutoff, dry_run=dry_run)
+    for case_id in [] if dry_run else changed:
+        notify.enqueue_remove_messages(store, case_id, "retention")
     logger.info("retention: %d closed case(s) %s", len(changed), "would be anonymised" if dry_run else "anonymised")
     return changed

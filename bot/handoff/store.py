@@ -296,8 +296,9 @@ def _add_missing_columns(engine: sa.engine.Engine) -> None:
 
 def summarise(messages: Iterable[str]) -> str:
     """Redacted summary of the last ≤ 10 messages, one per line."""
-    lines = [redact(m).replace("\n", " ").strip() for m in messages if m and m.strip()]
-    return "\n".join(f"- {line}" for line in lines[-SUMMARY_MESSAGES:])
+    # Only the last ones are redacted: the whole conversation is not redacted again at every case update.
+    last = [m for m in messages if m and m.strip()][-SUMMARY_MESSAGES:]
+    return "\n".join(f"- {redact(m).replace(chr(10), ' ').strip()}" for m in last)
 
 
 class HandoffStore:
@@ -390,6 +391,8 @@ class HandoffStore:
         """
         if priority not in PRIORITIES:
             raise ValueError(f"unknown priority {priority!r}")
+        if sender_id.startswith("deleted:"):  # the id of an anonymised case: never a child's conversation
+            raise CaseError("reserved sender id")
         summary = summarise(messages)
         now = self.clock()
         with self.session() as session:
@@ -798,6 +801,21 @@ class HandoffStore:
                     next_try_at=self.clock() + dt.timedelta(seconds=retry_in),
                 )
             )
+
+    def expire_outbox(self, max_age: dt.timedelta, now: Optional[dt.datetime] = None) -> List[Optional[int]]:
+        """Drop messages still undelivered after `max_age` (their text, e.g. a relayed child message, is
+        not kept forever); returns their case ids. The caller logs it as an error."""
+        now = now or utcnow()
+        with self.session() as session:
+            rows = (
+                session.query(OutboxRow)
+                .filter(OutboxRow.sent_at.is_(None), OutboxRow.created_at < now - max_age)
+                .with_for_update()
+                .all()
+            )
+            for row in rows:
+                row.sent_at, row.payload, row.last_error = now, "{}", "expired"
+            return [row.case_id for row in rows]
 
     def sent_results(self, case_id: int, kind: Optional[str] = None) -> List[dict]:
         """Results (e.g. Telegram message ids) of the sent messages of a case."""

@@ -67,6 +67,7 @@ CLAIM_BUTTON = "Nhận ca"
 CLOSE_BUTTON = "Đóng ca"
 NOT_ALLOWED = "Bạn không có quyền xử lý ca này."
 PRIORITY_LABEL = {"urgent": "🔴 KHẨN CẤP", "high": "🟠 Cao", "normal": "🟢 Thường"}
+NOT_CLAIMER = "Ca này đã có tư vấn viên khác nhận: chỉ người nhận ca (hoặc giám sát viên) mới trả lời hoặc đóng ca."
 
 
 #: Telegram refuses a message longer than this, counted in UTF-16 code units (an emoji counts 2).
@@ -191,6 +192,8 @@ ZALO_TOKEN_FAILED = (
     "trên Zalo. Người quản trị cần cấp quyền lại cho ứng dụng trong Zalo (ZALO_ACCESS_TOKEN, "
     "ZALO_REFRESH_TOKEN) rồi khởi động lại bot; tin của trẻ được giữ và sẽ được trả lời sau."
 )
+#: What an alert or relayed message becomes when Telegram no longer lets the bot delete it (48 hours).
+MESSAGE_REMOVED = "[Tin nhắn đã được xóa để bảo vệ dữ liệu của trẻ]"
 
 
 def relay_text(case_id: int, text: str) -> str:

@@ -12,8 +12,13 @@ from bot.privacy.redact import redact
 
 
 class RedactedLogRecord(logging.LogRecord):
+    _redacted: str | None = None
+
     def getMessage(self) -> str:  # noqa: N802 - logging's name
-        return redact(super().getMessage())
+        # Every handler formats the record: redact once per record, not once per handler.
+        if self._redacted is None:
+            self._redacted = redact(super().getMessage())
+        return self._redacted
 
 
 def install() -> None:

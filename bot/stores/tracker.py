@@ -42,12 +42,16 @@ def asked_to_forget(tracker: DialogueStateTracker) -> bool:
 
 
 def redacted(data: dict) -> dict:
-    """An event as stored: the user's and the bot's text with personal data replaced (bot/privacy)."""
-    if isinstance(data.get("text"), str):
-        data["text"] = redact(data["text"])
+    """An event as stored: the user's and the bot's text with personal data replaced (bot/privacy).
+
+    A user event carries its text twice (`text`, `parse_data.text`): it is redacted once.
+    """
+    text = data.get("text")
+    if isinstance(text, str):
+        data["text"] = redact(text)
     parse = data.get("parse_data")
     if isinstance(parse, dict) and isinstance(parse.get("text"), str):
-        parse["text"] = redact(parse["text"])
+        parse["text"] = data["text"] if parse["text"] == text else redact(parse["text"])
     return data
 
 

@@ -1,17 +1,11 @@
-"""The front door of every child channel: empty, huge and flooding messages; the run script's API guard."""
+"""The front door of every child channel: empty, huge and flooding messages."""
 from __future__ import annotations
-
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels import front_door
 from bot.channels.front_door import FrontDoor, RateLimiter
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def message(text, sender: str = "web-1") -> UserMessage:
@@ -64,13 +58,6 @@ def test_the_window_slides() -> None:
     limiter = RateLimiter(limit=2, seconds=10)
     assert limiter.allow("a", now=0) and limiter.allow("a", now=1) and not limiter.allow("a", now=2)
     assert limiter.allow("a", now=11.5)
-
-
-@pytest.mark.skipif((ROOT / ".env").exists(), reason=".env present: it may set RASA_API_TOKEN")
-def test_make_run_refuses_a_public_api_without_a_token() -> None:
-    env = {**os.environ, "HOST": "0.0.0.0", "RASA_API_TOKEN": ""}
-    done = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh")], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "RASA_API_TOKEN" in done.stderr
 
 
 async def test_a_relay_failure_before_rasa_still_answers_with_111(door, monkeypatch, caplog) -> None:

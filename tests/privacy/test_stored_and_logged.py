@@ -61,3 +61,56 @@ def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
         logging.getLogger("bot.test").warning("call 0912.345.678 or 111")
     assert "0912" not in caplog.text and "gmail" not in caplog.text
     assert "[SĐT]" in caplog.text and "111" in caplog.text
+
+
+# --- the redactor runs once per message ----------------------------------------------------------
+class CountingRedact:
+    def __init__(self, redact) -> None:
+        self.redact, self.texts = redact, []
+
+    def __call__(self, text):
+        self.texts.append(text)
+        return self.redact(text)
+
+
+async def test_the_tracker_store_redacts_each_message_once(
+    store: PrivateSQLTrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.stores.tracker as tracker_module
+
+    counting = CountingRedact(tracker_module.redact)
+    monkeypatch.setattr(tracker_module, "redact", counting)
+    tracker = DialogueStateTracker("child-3", [])
+    parse = {"text": SECRET, "intent": {"name": "express_distress", "confidence": 0.9}, "entities": []}
+    tracker.update(UserUttered(SECRET, parse["intent"], [], parse))  # the text is in `text` and `parse_data`
+    tracker.update(BotUttered("Gọi 111 nhé."))
+    await store.save(tracker)
+    assert counting.texts == [SECRET, "Gọi 111 nhé."]
+
+
+def test_a_case_summary_redacts_only_the_messages_it_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.handoff.store as store_module
+
+    counting = CountingRedact(store_module.redact)
+    monkeypatch.setattr(store_module, "redact", counting)
+    summary = store_module.summarise([f"tin {i}: sđt 0912 345 {i:03d}" for i in range(200)])
+    assert len(counting.texts) == store_module.SUMMARY_MESSAGES
+    assert "0912" not in summary and summary.count("[SĐT]") == store_module.SUMMARY_MESSAGES
+
+
+def test_a_log_record_is_redacted_once_for_all_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.privacy.logs as logs_module
+
+    counting = CountingRedact(logs_module.redact)
+    monkeypatch.setattr(logs_module, "redact", counting)
+    logger = logging.getLogger("bot.test.once")
+    streams = [logging.StreamHandler(__import__("io").StringIO()) for _ in range(3)]
+    for handler in streams:
+        logger.addHandler(handler)
+    try:
+        logger.warning("call %s", "0912.345.678")
+    finally:
+        for handler in streams:
+            logger.removeHandler(handler)
+    assert all("[SĐT]" in h.stream.getvalue() for h in streams)
+    assert len(counting.texts) == 1
