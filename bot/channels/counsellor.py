@@ -175,7 +175,7 @@ class CounsellorInput(InputChannel):
         return None  # counsellors never talk to Rasa as users
 
     # --- auth -------------------------------------------------------------------------
-    def caller(self, request: Request) -> tuple[Optional[access.Counsellor], Optional[HTTPResponse]]:
+    async def caller(self, request: Request) -> tuple[Optional[access.Counsellor], Optional[HTTPResponse]]:
         """Who calls (from their own token: bot/handoff/access.py), or the refusal to answer.
 
         The shared COUNSELLOR_API_TOKEN is the operator's: a supervisor named by the body's "counsellor".
@@ -188,13 +188,13 @@ class CounsellorInput(InputChannel):
                                        headers={"Retry-After": str(int(wait) + 1)})
         header = request.headers.get("Authorization") or ""
         token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        who = access.identify(self.store, token)
+        who = await off_loop(access.identify, self.store, token)
         if who is None and self.settings.api_token and hmac.compare_digest(token.encode(), self.settings.api_token.encode()):
             body = request.json if request.body else None
             name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
             who = access.Counsellor(name, access.SUPERVISOR)
         if who is None:
-            if not self.settings.api_token and not access.any_tokens(self.store):
+            if not self.settings.api_token and not await off_loop(access.any_tokens, self.store):
                 return None, response.json(
                     {"error": "counsellor API disabled: issue tokens or set COUNSELLOR_API_TOKEN"}, status=503)
             self.backoff.failed(client)
@@ -262,7 +262,7 @@ class CounsellorInput(InputChannel):
 
         @api.route("/cases", methods=["GET"])
         async def list_cases(request: Request) -> HTTPResponse:
-            who, refused = self.caller(request)
+            who, refused = await self.caller(request)
             if who is None:
                 return refused  # type: ignore[return-value]
             status = request.args.get("status")
@@ -273,7 +273,7 @@ class CounsellorInput(InputChannel):
 
         @api.route("/cases/<case_id:int>", methods=["GET"])
         async def read_case(request: Request, case_id: int) -> HTTPResponse:
-            who, refused = self.caller(request)
+            who, refused = await self.caller(request)
             if who is None:
                 return refused  # type: ignore[return-value]
             try:
@@ -285,7 +285,7 @@ class CounsellorInput(InputChannel):
 
         @api.route("/cases/<case_id:int>/claim", methods=["POST"])
         async def claim(request: Request, case_id: int) -> HTTPResponse:
-            who, refused = self.caller(request)
+            who, refused = await self.caller(request)
             if who is None:
                 return refused  # type: ignore[return-value]
             try:
@@ -298,7 +298,7 @@ class CounsellorInput(InputChannel):
 
         @api.route("/cases/<case_id:int>/message", methods=["POST"])
         async def message(request: Request, case_id: int) -> HTTPResponse:
-            who, refused = self.caller(request)
+            who, refused = await self.caller(request)
             if who is None:
                 return refused  # type: ignore[return-value]
             body = request.json if request.body else None
@@ -324,7 +324,7 @@ class CounsellorInput(InputChannel):
 
         @api.route("/cases/<case_id:int>/close", methods=["POST"])
         async def close(request: Request, case_id: int) -> HTTPResponse:
-            who, refused = self.caller(request)
+            who, refused = await self.caller(request)
             if who is None:
                 return refused  # type: ignore[return-value]
             try:
