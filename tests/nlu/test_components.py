@@ -136,26 +136,6 @@ def test_the_threshold_comes_from_the_config(context):
     assert _entities(message) == {"risk_evidence": "weak"}
 
 
-def test_semantic_features_follow_the_tokens_and_the_meaning(tokenizer, context):
-    from bot.nlu.components import SemanticFeaturizer
-
-    storage, resource, _ = context
-    featurizer = SemanticFeaturizer.create(
-        {}, storage, resource, ExecutionContext(graph_schema=None, model_id="test", node_name="semantic")
-    )
-    texts = ["em không muốn sống nữa", "mình chẳng còn muốn sống", "đội mình thắng rồi vui quá"]
-    messages = [Message({TEXT: t}) for t in texts]
-    tokenizer.process(messages)
-    featurizer.process(messages)
-    vectors = []
-    for message in messages:
-        sequence, sentence = message.get_dense_features(TEXT)
-        assert sequence.features.shape == (len(message.get(TOKENS_NAMES[TEXT])), 384)
-        vectors.append(sentence.features[0])
-    same, other = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
-    assert same > other  # two ways to say one thing are closer than a happy comment
-
-
 def test_weak_evidence_is_only_said_of_self_harm(safety_net):
     # Other risks open a case only with consent: their replies need no such difference.
     message = _classified("hôm nay trời đẹp quá", "disclose_scam", 0.4)
