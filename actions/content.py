@@ -15,6 +15,7 @@ from bot.content import answers
 from bot.content.answers import CHILD, PARENT, Reply
 from bot.content.library import library
 from bot.content.match import asks_about_app, find_age, says_child, says_parent
+from bot.reports import events as report
 
 Events = List[Dict[Text, Any]]
 
@@ -58,6 +59,7 @@ def answer_tip(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Option
         send(dispatcher, answers.ask_band())
         return [SlotSet("pending", f"tip:{tip.id}")]
     send(dispatcher, answers.tip(tip, band, role))
+    report.record("tip", topic=tip.id, age_band=band, role=role or CHILD)
     return [SlotSet("pending", None)]
 
 
@@ -188,4 +190,5 @@ class ActionQuizAnswer(Action):
             send(dispatcher, answers.quiz_question(lib, band, index + 1))
         else:
             send(dispatcher, answers.quiz_score(score, len(items)))
+            report.record("quiz", age_band=band, score=score, total=len(items))
         return [SlotSet("quiz_index", index + 1), SlotSet("quiz_score", score)]

@@ -13,7 +13,8 @@ from typing import Iterable, Optional
 
 from bot.handoff import notify, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, OPEN, Case, HandoffStore, priority_for_level
+from bot.handoff.store import CLAIMED, OPEN, Case, HandoffStore, priority_for_level, utcnow
+from bot.reports import events as report
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,12 @@ def request_counsellor(
 ) -> Requested:
     """Open (or refresh) the child's case and alert the counsellors when it is new or more urgent."""
     priority = priority_for_level(level)
+    started = utcnow()
     case, alert = store.open_case(sender_id, channel or "unknown", priority, category, messages)
     if priority == "urgent" and case.status == CLAIMED:
         alert = True  # the safety net keeps working during a live relay
+    if alert and case.status == OPEN and case.waiting_since >= started:  # new or re-opened, not raised
+        report.record("case_created", channel=case.channel, category=category, level=level or "none")
     if alert:
         kind = "alert" if case.status == OPEN else "urgent"
         notify.enqueue_alert(store, settings, case, kind)
@@ -59,12 +63,14 @@ def request_counsellor(
 
 def claim(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str) -> Case:
     case = store.claim(case_id, who)
+    report.record("case_claimed", minutes=(utcnow() - case.waiting_since).total_seconds() / 60)
     notify.enqueue_claimed(store, settings, case, who)
     return case
 
 
 def close(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str) -> Case:
     case = store.close(case_id, who)
+    report.record("case_closed", channel=case.channel)  # no outcome yet: "missing outcome" in the report
     notify.enqueue_closed(store, settings, case, who)
     return case
 
@@ -81,6 +87,7 @@ def cancel(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> Op
     """The child withdraws their waiting case; the counsellors' group is told. None if none waits."""
     case = store.cancel_waiting(sender_id)
     if case is not None:
+        report.record("case_closed", channel=case.channel, outcome="cancelled_by_child")
         notify.enqueue_cancelled(store, settings, case)
     return case
 
@@ -101,6 +108,7 @@ def record_feedback(store: HandoffStore, sender_id: str, helpful: bool) -> Optio
     case = store.latest_case(sender_id)
     if case is not None:
         store.add_event(case.id, "feedback", "child", "helpful" if helpful else "not_helpful")
+    report.record("feedback", answer="helpful" if helpful else "not_helpful")
     return case
 
 
