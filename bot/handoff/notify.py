@@ -43,8 +43,13 @@ def _markup(rows: Optional[list]) -> Optional[InlineKeyboardMarkup]:
     )
 
 
-def enqueue_alert(store: HandoffStore, settings: HandoffSettings, case: Case, kind: str = "alert") -> bool:
-    """Queue an alert about `case` (kinds: alert, realert, overdue, urgent); False if queued before."""
+def enqueue_alert(
+    store: HandoffStore, settings: HandoffSettings, case: Case, kind: str = "alert", area: Optional[str] = None
+) -> bool:
+    """Queue an alert about `case` (kinds: alert, realert, overdue, urgent); False if queued before.
+
+    The alert ends with the local contacts (content/directory.yml) for the kind of harm, in the
+    child's area when they chose one (`area`), so the counsellor knows whom to refer to."""
     if settings.chat_id is None:
         return False
     key = f"{kind}:{case.id}:{case.waiting_since.isoformat()}"
@@ -54,7 +59,7 @@ def enqueue_alert(store: HandoffStore, settings: HandoffSettings, case: Case, ki
         key += f":{utcnow().isoformat()}"
     payload = {
         "chat_id": settings.chat_id,
-        "text": texts.alert_text(case, kind),
+        "text": "\n".join([texts.alert_text(case, kind), *texts.directory_lines(case, area)]),
         "buttons": claim_keyboard(case.id) if case.status == "open" else close_keyboard(case.id),
     }
     return store.enqueue(key, "send", payload, case.id)

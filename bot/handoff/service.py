@@ -35,6 +35,7 @@ def request_counsellor(
     level: Optional[str],
     category: Optional[str],
     messages: Iterable[str] = (),
+    area: Optional[str] = None,
 ) -> Requested:
     """Open (or refresh) the child's case and alert the counsellors when it is new or more urgent."""
     priority = priority_for_level(level)
@@ -46,7 +47,7 @@ def request_counsellor(
         report.record("case_created", channel=case.channel, category=category, level=level or "none")
     if alert:
         kind = "alert" if case.status == OPEN else "urgent"
-        notify.enqueue_alert(store, settings, case, kind)
+        notify.enqueue_alert(store, settings, case, kind, area=area)
         logger.info("handoff case %s %s (%s)", case.id, "alerted" if case.status == OPEN else "re-alerted", case.priority)
     if not settings.alerts_enabled:
         reply = texts.NO_COUNSELLOR
