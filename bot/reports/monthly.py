@@ -282,7 +282,12 @@ img { max-width: 100%; } section { break-inside: avoid; page-break-inside: avoid
 """
 
 
+def _cell(text: str) -> str:
+    return "ẩn (dưới 5 ca)" if text == SUPPRESSED else text
+
+
 def _table(head: List[str], body: List[List[str]]) -> str:
+    body = [[_cell(c) for c in row] for row in body]
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     trs = "".join(
         "<tr>" + "".join(f'<td class="n">{html.escape(c)}</td>' if i else f"<td>{html.escape(c)}</td>" for i, c in enumerate(r)) + "</tr>"
@@ -332,7 +337,7 @@ def render_html(rows: List[Dict[str, str]], month: str) -> str:
                 ["Tỉ lệ nhận trong mục tiêu (%)", v("time_to_claim", "within_target_pct")],
             ]),
         ),
-        section("4. Chuyển tuyến", "referral", _table(["Nơi chuyển đến", "Lượt"], [[REFERRAL_LABEL[t], v("referrals", "by_target", t)] for t in REFERRALS])),
+        section("4. Chuyển tuyến", "referral", '<p class="note">Tư vấn viên ghi nơi chuyển tuyến khi đóng ca.</p>' + _table(["Nơi chuyển đến", "Lượt"], [[REFERRAL_LABEL[t], v("referrals", "by_target", t)] for t in REFERRALS])),
         section(
             "5. Nâng cao kỹ năng: mẹo an toàn và trắc nghiệm",
             "skills",
@@ -353,7 +358,7 @@ def render_html(rows: List[Dict[str, str]], month: str) -> str:
         f"<style>{CSS}</style></head><body>"
         f"<h1>Báo cáo ẩn danh tháng {int(mon)}/{year}: trợ lý bảo vệ trẻ em trên mạng</h1>"
         f'<p class="note">Số liệu ẩn danh, ghi lại khi sự việc xảy ra (không chứa tên, số điện thoại hay nội dung tin nhắn). '
-        f'Ô có từ 1 đến 4 lượt ghi "&lt; 5"; chỉ số tính trên dưới 5 ca ghi "suppressed". Ngày tính theo giờ Việt Nam.</p>'
+        f'Ô có từ 1 đến 4 lượt ghi "&lt; 5"; chỉ số tính trên dưới 5 ca không được công bố ("ẩn"). Ngày tính theo giờ Việt Nam.</p>'
         f'<p class="headline">{html.escape(headline(rows, month))}</p>'
         + "".join(parts)
         + "</body></html>"
