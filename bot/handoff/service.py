@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from bot.handoff import notify, texts
+from bot.handoff import notify, outcomes, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, OPEN, Case, HandoffStore, priority_for_level, utcnow
+from bot.handoff.store import CLAIMED, CLOSED, OPEN, Case, CaseError, HandoffStore, priority_for_level, utcnow
 from bot.reports import events as report
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,38 @@ def close(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str
     report.record("case_closed", channel=case.channel)  # no outcome yet: "missing outcome" in the report
     notify.enqueue_closed(store, settings, case, who)
     return case
+
+
+def record_outcome(
+    store: HandoffStore,
+    case_id: int,
+    outcome: Optional[str],
+    referrals: Iterable[str] = (),
+    reporter: Optional[str] = None,
+) -> outcomes.Outcome:
+    """A closed case's coded outcome, referral targets and reporter (issue 15), once; counted for the report.
+
+    Raises CaseError (no such case, not closed yet) or outcomes.OutcomeError (unknown code, recorded twice)."""
+    case = store.get(case_id)
+    if case.status != CLOSED:
+        raise CaseError(f"case {case_id} is {case.status}: close it first")
+    result = outcomes.record(store.engine, case_id, outcome, referrals, reporter)
+    report.record("case_outcome", outcome=result.outcome, reporter=result.reporter)
+    for target in result.referrals:
+        report.record("referral", referral=target)
+    return result
+
+
+def missing_outcomes(store: HandoffStore) -> list[Case]:
+    """Closed cases (closed by a counsellor, not cancelled by the child) with no outcome recorded."""
+    recorded = set(outcomes.recorded_ids(store.engine))
+    return [c for c in store.list(CLOSED) if c.id not in recorded and _closed_by_counsellor(store, c.id)]
+
+
+def _closed_by_counsellor(store: HandoffStore, case_id: int) -> bool:
+    history = store.get(case_id, with_history=True).history
+    last = next((e.kind for e in reversed(history) if e.kind in ("closed", "cancelled", "deleted_by_child")), None)
+    return last == "closed"
 
 
 def due_timeouts(store: HandoffStore, settings: HandoffSettings) -> list[Case]:

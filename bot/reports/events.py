@@ -28,7 +28,8 @@ KINDS = (
     "disclosure",  # category, level, age_band, reporter, channel
     "case_created",  # category, level (= priority), channel
     "case_claimed",  # minutes (time to claim)
-    "case_closed",  # outcome (None = missing), channel
+    "case_closed",  # outcome (None, or cancelled_by_child), channel
+    "case_outcome",  # outcome (None = skipped), reporter: recorded by a counsellor after closing
     "referral",  # referral (target code)
     "tip",  # topic, age_band, role
     "quiz",  # age_band, score, total (a finished quiz)

@@ -131,8 +131,16 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
     add("cases", "opened_by_level", "other", "all", shown(sum(1 for e in opened if e["level"] not in ("imminent", "high"))), "contact")
     add("cases", "claimed", "all", "all", shown(len(claimed)), "contact")
     add("cases", "closed", "all", "all", shown(len(closed)), "contact")
+    # Outcomes come from the counsellor (case_outcome); a case closed without one counts as missing.
+    recorded = [e for e in of("case_outcome") if e["outcome"]]
+    by_counsellor = sum(1 for e in closed if not e["outcome"])
     for outcome in OUTCOMES:
-        n = sum(1 for e in closed if (e["outcome"] or "missing_outcome") == outcome)
+        if outcome == "missing_outcome":
+            n = max(0, by_counsellor - len(recorded))
+        elif outcome == "cancelled_by_child":
+            n = sum(1 for e in closed if e["outcome"] == outcome)
+        else:
+            n = sum(1 for e in recorded if e["outcome"] == outcome)
         add("cases", "closed_by_outcome", outcome, "all", shown(n), "support")
 
     minutes = [e["minutes"] for e in claimed if e["minutes"] is not None]

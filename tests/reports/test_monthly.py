@@ -33,6 +33,9 @@ def synthetic_month() -> list[dict]:
         add(1, day=D(12), kind="case_claimed", minutes=minutes)
     add(6, day=D(13), kind="case_closed", channel="telegram")
     add(1, day=D(13), kind="case_closed", outcome="cancelled_by_child", channel="telegram")
+    add(3, day=D(13), kind="case_outcome", outcome="supported_safe", reporter="child")
+    add(2, day=D(13), kind="case_outcome", outcome="referred", reporter="teacher")
+    add(1, day=D(13), kind="case_outcome", reporter="parent")  # outcome skipped: still missing
     add(5, day=D(14), kind="referral", referral="police_113")
     add(1, day=D(14), kind="referral", referral="health")
     # teaching
@@ -75,7 +78,9 @@ EXPECTED = {
     ("cases", "claimed", "all", "all"): "8",
     ("cases", "closed", "all", "all"): "7",
     ("cases", "closed_by_outcome", "cancelled_by_child", "all"): "< 5",
-    ("cases", "closed_by_outcome", "missing_outcome", "all"): "6",
+    ("cases", "closed_by_outcome", "supported_safe", "all"): "< 5",
+    ("cases", "closed_by_outcome", "referred", "all"): "< 5",
+    ("cases", "closed_by_outcome", "missing_outcome", "all"): "< 5",  # 6 closed by counsellors - 5 outcomes
     ("time_to_claim", "cases_measured", "all", "all"): "8",
     ("time_to_claim", "median_min", "all", "all"): "4.5",
     ("time_to_claim", "p90_min", "all", "all"): "20",  # nearest rank: ceil(8 * 0.9) = 8th value
