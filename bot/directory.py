@@ -6,6 +6,7 @@ national numbers are already in every safety reply of domain.yml (they work with
 down), so after a disclosure the bot adds only the local entries that fit the harm; `/111` lists
 the local entries after the national ones. `DIRECTORY_FILE` points elsewhere (tests, a district).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -93,7 +94,9 @@ def validate(raw: Any, today: Optional[dt.date] = None) -> Tuple[List[str], List
         seen.add(item["id"])
         if item.get("template"):
             if item.get("phone"):
-                errors.append(f"{where}: a template with a phone number: set template: false once it is checked")
+                errors.append(
+                    f"{where}: a template with a phone number: set template: false once it is checked"
+                )
             continue
         for key in ("name", "hours"):
             if not str(item.get(key) or "").strip():
@@ -104,9 +107,13 @@ def validate(raw: Any, today: Optional[dt.date] = None) -> Tuple[List[str], List
         area = item.get("area")
         national = area == NATIONAL
         if not national and not (
-            isinstance(area, dict) and str(area.get("province") or "").strip() and str(area.get("commune") or "").strip()
+            isinstance(area, dict)
+            and str(area.get("province") or "").strip()
+            and str(area.get("commune") or "").strip()
         ):
-            errors.append(f"{where}: area must be `national` or {{province, commune}} (no district since 2025)")
+            errors.append(
+                f"{where}: area must be `national` or {{province, commune}} (no district since 2025)"
+            )
         if isinstance(area, dict) and "district" in area:
             errors.append(f"{where}: districts no longer exist (2025 reform): use province and commune")
         phone = str(item.get("phone") or "").strip()
@@ -209,7 +216,16 @@ def html_list() -> str:
     except Exception:  # noqa: BLE001 - the page must load whatever the file says
         entries = []
     national = [e for e in entries if not e.local] or [
-        Entry("national-111", "Tổng đài quốc gia bảo vệ trẻ em", ("child_protection",), "111", "24/7, miễn phí", NATIONAL, "toàn quốc", None)
+        Entry(
+            "national-111",
+            "Tổng đài quốc gia bảo vệ trẻ em",
+            ("child_protection",),
+            "111",
+            "24/7, miễn phí",
+            NATIONAL,
+            "toàn quốc",
+            None,
+        )
     ]
 
     def item(e: Entry) -> str:

@@ -5,6 +5,7 @@ Each poster has a few lines in the band's words, a QR code to the web chat (`URL
 Pillow draws it (300 dpi A4), segno makes the QR codes (pure Python, pinned in requirements.lock),
 the DejaVu font that matplotlib ships has every Vietnamese diacritic.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,7 +84,10 @@ def _qr(image: Image.Image, data: str, left: int, top: int, size: int) -> Tuple[
     for r, row in enumerate(matrix):
         for c, dark in enumerate(row):
             if dark:
-                draw.rectangle([x0 + c * module, y0 + r * module, x0 + (c + 1) * module - 1, y0 + (r + 1) * module - 1], fill=(0, 0, 0))
+                draw.rectangle(
+                    [x0 + c * module, y0 + r * module, x0 + (c + 1) * module - 1, y0 + (r + 1) * module - 1],
+                    fill=(0, 0, 0),
+                )
     return x0, y0, module
 
 
@@ -113,7 +117,13 @@ def make(band: str, url: str) -> Poster:
     y += 60
     draw.rounded_rectangle([MARGIN, y, A4[0] - MARGIN, y + 430], radius=40, fill=ACCENT)
     draw.text((A4[0] // 2, y + 170), "Gọi 111", font=_font(220, bold=True), fill=PAPER, anchor="mm")
-    draw.text((A4[0] // 2, y + 340), "Tổng đài bảo vệ trẻ em · miễn phí · 24/7", font=_font(70), fill=PAPER, anchor="mm")
+    draw.text(
+        (A4[0] // 2, y + 340),
+        "Tổng đài bảo vệ trẻ em · miễn phí · 24/7",
+        font=_font(70),
+        fill=PAPER,
+        anchor="mm",
+    )
     y += 520
     # two QR codes with their captions
     size = 900
@@ -126,7 +136,12 @@ def make(band: str, url: str) -> Poster:
     draw.text((A4[0] - MARGIN - size // 2, y + size + 30), "Quét để gọi 111", font=cap, fill=INK, anchor="mt")
     small = _font(46)
     draw.text((MARGIN, A4[1] - 200), url, font=small, fill=INK)
-    draw.text((MARGIN, A4[1] - 130), f"Dành cho học sinh {band} tuổi. Trò chuyện kín đáo; không cần nói tên.", font=small, fill=INK)
+    draw.text(
+        (MARGIN, A4[1] - 130),
+        f"Dành cho học sinh {band} tuổi. Trò chuyện kín đáo; không cần nói tên.",
+        font=small,
+        fill=INK,
+    )
     return Poster(band, image, codes)
 
 

@@ -3,6 +3,7 @@
 Reads `report_events` from the case store's database (DATABASE_URL); the target time to claim a case is
 HANDOFF_TIMEOUT_MIN (the re-alert timeout, docs/handoff.md).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -3,6 +3,7 @@
 Exit 1 on an error (a malformed phone, a missing date, a district...); warnings (an entry verified
 more than a year ago) are printed and do not fail.
 """
+
 from __future__ import annotations
 
 import sys

@@ -5,6 +5,7 @@ store's schema is untouched): outcome, referral targets, who reported. Codes onl
 row holds no sender id and is never touched by "xóa dữ liệu" or retention: they are counts. A closed
 case with no row is "missing outcome" (API `GET /cases?missing_outcome=1`, and the monthly report).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,9 @@ def _engine(engine: sa.engine.Engine) -> sa.engine.Engine:
     return engine
 
 
-def check(outcome: Optional[str], referrals: Iterable[str], reporter: Optional[str]) -> Tuple[Optional[str], Tuple[str, ...], Optional[str]]:
+def check(
+    outcome: Optional[str], referrals: Iterable[str], reporter: Optional[str]
+) -> Tuple[Optional[str], Tuple[str, ...], Optional[str]]:
     """The codes, or OutcomeError. Each field may be skipped (None / empty), as a button may be."""
     refs = tuple(dict.fromkeys(str(r) for r in referrals or ()))
     if outcome is not None and outcome not in OUTCOMES:
@@ -64,15 +67,26 @@ def check(outcome: Optional[str], referrals: Iterable[str], reporter: Optional[s
     return outcome, refs, reporter
 
 
-def record(engine: sa.engine.Engine, case_id: int, outcome: Optional[str], referrals: Iterable[str], reporter: Optional[str]) -> Outcome:
+def record(
+    engine: sa.engine.Engine,
+    case_id: int,
+    outcome: Optional[str],
+    referrals: Iterable[str],
+    reporter: Optional[str],
+) -> Outcome:
     """Store a case's outcome once (OutcomeError if it was already recorded or a code is unknown)."""
     outcome, refs, reporter = check(outcome, referrals, reporter)
     try:
         with _engine(engine).begin() as conn:
-            conn.execute(outcomes_table.insert().values(
-                case_id=case_id, outcome=outcome, referrals=",".join(refs), reporter=reporter,
-                recorded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-            ))
+            conn.execute(
+                outcomes_table.insert().values(
+                    case_id=case_id,
+                    outcome=outcome,
+                    referrals=",".join(refs),
+                    reporter=reporter,
+                    recorded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                )
+            )
     except sa.exc.IntegrityError as exc:
         raise OutcomeError(f"case {case_id} already has an outcome") from exc
     return Outcome(case_id, outcome, refs, reporter)

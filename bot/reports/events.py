@@ -10,6 +10,7 @@ case store's database (DATABASE_URL) in its own table, `report_events`.
 
 `record()` never raises: an event that cannot be written is an ERROR log, never a failed reply.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,18 @@ KINDS = (
     "feedback",  # answer: helpful / not_helpful
 )
 #: Columns a caller may fill; anything else is refused (a coded value only, never free text).
-FIELDS = ("channel", "category", "level", "age_band", "reporter", "role", "outcome", "referral", "topic", "answer")
+FIELDS = (
+    "channel",
+    "category",
+    "level",
+    "age_band",
+    "reporter",
+    "role",
+    "outcome",
+    "referral",
+    "topic",
+    "answer",
+)
 _CODE = re.compile(r"^[a-z0-9_\-]{1,40}$")
 
 metadata = sa.MetaData()
@@ -92,7 +104,9 @@ def _clean(kind: str, fields: dict) -> dict:
     return row
 
 
-def record(kind: str, day: Optional[dt.date] = None, engine: Optional[sa.engine.Engine] = None, **fields: Any) -> bool:
+def record(
+    kind: str, day: Optional[dt.date] = None, engine: Optional[sa.engine.Engine] = None, **fields: Any
+) -> bool:
     """Add one anonymous event; False (and an ERROR log) when it could not be written."""
     try:
         row = _clean(kind, fields)
@@ -121,7 +135,12 @@ def add_many(rows: Iterable[dict], engine: Optional[sa.engine.Engine] = None) ->
     """Tests and back-fills: insert prepared rows (each with `day` and `kind`), validated like `record`."""
     empty = {name: None for name in (*FIELDS, "minutes", "score", "total")}  # executemany needs one shape
     rows = [
-        {**empty, "day": r["day"], "kind": r["kind"], **_clean(r["kind"], {k: v for k, v in r.items() if k not in ("day", "kind")})}
+        {
+            **empty,
+            "day": r["day"],
+            "kind": r["kind"],
+            **_clean(r["kind"], {k: v for k, v in r.items() if k not in ("day", "kind")}),
+        }
         for r in rows
     ]
     with _engine(engine).begin() as conn:

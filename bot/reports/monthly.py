@@ -6,6 +6,7 @@ A4 print styles). Every count from 1 to 4 is shown as "< 5" and statistics over 
 cases as "suppressed", so that no child can be singled out. Each row names the plan target
 (Quyết định 830/QĐ-TTg, the district's 2021-2025 plan) it reports on.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,7 +28,14 @@ BANDS = ["6-10", "11-14", "15-17", "unknown"]
 REPORTERS = ["child", "adult"]
 RISK_LEVELS = [lv for lv in LEVELS if lv != "none"]
 #: Case outcomes and referral targets (issue 15 part 1 codes); "missing_outcome" = closed without one.
-OUTCOMES = ["supported_safe", "referred", "stopped_answering", "not_a_case", "cancelled_by_child", "missing_outcome"]
+OUTCOMES = [
+    "supported_safe",
+    "referred",
+    "stopped_answering",
+    "not_a_case",
+    "cancelled_by_child",
+    "missing_outcome",
+]
 REFERRALS = ["111", "police_113", "health", "social_protection", "school", "platform_takedown"]
 
 TARGETS = {
@@ -72,7 +80,11 @@ def weeks(month: str) -> List[str]:
 
     year, mon = (int(x) for x in month.split("-"))
     last = calendar.monthrange(year, mon)[1]
-    return [f"{start:02d}-{last if start == 29 else start + 6:02d}" for start in (1, 8, 15, 22, 29) if start <= last]
+    return [
+        f"{start:02d}-{last if start == 29 else start + 6:02d}"
+        for start in (1, 8, 15, 22, 29)
+        if start <= last
+    ]
 
 
 def week_of(day_number: int) -> int:
@@ -101,7 +113,16 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
     rows: List[Dict[str, str]] = []
 
     def add(section: str, metric: str, group: str, subgroup: str, value: str, target: str) -> None:
-        rows.append(dict(section=section, metric=metric, group=group, subgroup=subgroup, value=value, plan_target=TARGETS[target]))
+        rows.append(
+            dict(
+                section=section,
+                metric=metric,
+                group=group,
+                subgroup=subgroup,
+                value=value,
+                plan_target=TARGETS[target],
+            )
+        )
 
     def of(kind: str) -> List[dict]:
         return [e for e in events if e["kind"] == kind]
@@ -117,18 +138,53 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
             n = sum(1 for e in disclosures if e["level"] == level and week_of(e["day"].day) == i)
             add("disclosures", "by_level_week", level, label, shown(n), "support")
     for cat in DISCLOSURE_PRIORITY:
-        add("disclosures", "by_category", cat, "all", shown(sum(1 for e in disclosures if e["category"] == cat)), "support")
+        add(
+            "disclosures",
+            "by_category",
+            cat,
+            "all",
+            shown(sum(1 for e in disclosures if e["category"] == cat)),
+            "support",
+        )
     for who in REPORTERS:
-        add("disclosures", "by_reporter", who, "all", shown(sum(1 for e in disclosures if (e["reporter"] or "child") == who)), "support")
+        add(
+            "disclosures",
+            "by_reporter",
+            who,
+            "all",
+            shown(sum(1 for e in disclosures if (e["reporter"] or "child") == who)),
+            "support",
+        )
     for band in BANDS:
-        add("disclosures", "by_age_band", band, "all", shown(sum(1 for e in disclosures if (e["age_band"] or "unknown") == band)), "support")
+        add(
+            "disclosures",
+            "by_age_band",
+            band,
+            "all",
+            shown(sum(1 for e in disclosures if (e["age_band"] or "unknown") == band)),
+            "support",
+        )
     add("disclosures", "total", "all", "all", shown(len(disclosures)), "support")
 
     opened, claimed, closed = of("case_created"), of("case_claimed"), of("case_closed")
     add("cases", "opened", "all", "all", shown(len(opened)), "contact")
     for level in ("imminent", "high"):
-        add("cases", "opened_by_level", level, "all", shown(sum(1 for e in opened if e["level"] == level)), "contact")
-    add("cases", "opened_by_level", "other", "all", shown(sum(1 for e in opened if e["level"] not in ("imminent", "high"))), "contact")
+        add(
+            "cases",
+            "opened_by_level",
+            level,
+            "all",
+            shown(sum(1 for e in opened if e["level"] == level)),
+            "contact",
+        )
+    add(
+        "cases",
+        "opened_by_level",
+        "other",
+        "all",
+        shown(sum(1 for e in opened if e["level"] not in ("imminent", "high"))),
+        "contact",
+    )
     add("cases", "claimed", "all", "all", shown(len(claimed)), "contact")
     add("cases", "closed", "all", "all", shown(len(closed)), "contact")
     # Outcomes come from the counsellor (case_outcome); a case closed without one counts as missing.
@@ -146,16 +202,44 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
     minutes = [e["minutes"] for e in claimed if e["minutes"] is not None]
     enough = len(minutes) >= SMALL
     add("time_to_claim", "cases_measured", "all", "all", shown(len(minutes)), "contact")
-    add("time_to_claim", "median_min", "all", "all", _num(statistics.median(minutes)) if enough else SUPPRESSED, "contact")
-    add("time_to_claim", "p90_min", "all", "all", _num(percentile(minutes, 90)) if enough else SUPPRESSED, "contact")
+    add(
+        "time_to_claim",
+        "median_min",
+        "all",
+        "all",
+        _num(statistics.median(minutes)) if enough else SUPPRESSED,
+        "contact",
+    )
+    add(
+        "time_to_claim",
+        "p90_min",
+        "all",
+        "all",
+        _num(percentile(minutes, 90)) if enough else SUPPRESSED,
+        "contact",
+    )
     add("time_to_claim", "target_min", "all", "all", _num(target_min), "contact")
     within = sum(1 for m in minutes if m <= target_min)
     add("time_to_claim", "within_target", "all", "all", shown(within), "contact")
-    add("time_to_claim", "within_target_pct", "all", "all", _num(round(100 * within / len(minutes))) if enough else SUPPRESSED, "contact")
+    add(
+        "time_to_claim",
+        "within_target_pct",
+        "all",
+        "all",
+        _num(round(100 * within / len(minutes))) if enough else SUPPRESSED,
+        "contact",
+    )
 
     referrals = of("referral")
     for target in REFERRALS:
-        add("referrals", "by_target", target, "all", shown(sum(1 for e in referrals if e["referral"] == target)), "referral")
+        add(
+            "referrals",
+            "by_target",
+            target,
+            "all",
+            shown(sum(1 for e in referrals if e["referral"] == target)),
+            "referral",
+        )
 
     tips = of("tip")
     topics = sorted({e["topic"] for e in tips if e["topic"]})
@@ -164,7 +248,14 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
             n = sum(1 for e in tips if e["topic"] == topic and (e["age_band"] or "unknown") == band)
             add("teaching", "tips_by_topic_band", topic, band, shown(n), "skills")
     for role in ("child", "parent", "teacher"):
-        add("teaching", "tips_by_role", role, "all", shown(sum(1 for e in tips if (e["role"] or "child") == role)), "skills")
+        add(
+            "teaching",
+            "tips_by_role",
+            role,
+            "all",
+            shown(sum(1 for e in tips if (e["role"] or "child") == role)),
+            "skills",
+        )
     add("teaching", "tips_total", "all", "all", shown(len(tips)), "skills")
 
     quizzes = of("quiz")
@@ -172,18 +263,34 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
         done = [e for e in quizzes if e["age_band"] == band]
         add("quiz", "completed", band, "all", shown(len(done)), "skills")
         pct = [100 * e["score"] / e["total"] for e in done if e["total"]]
-        add("quiz", "mean_score_pct", band, "all", _num(round(statistics.mean(pct))) if len(pct) >= SMALL else SUPPRESSED, "skills")
+        add(
+            "quiz",
+            "mean_score_pct",
+            band,
+            "all",
+            _num(round(statistics.mean(pct))) if len(pct) >= SMALL else SUPPRESSED,
+            "skills",
+        )
     add("quiz", "completed", "all", "all", shown(len(quizzes)), "skills")
 
     answers = of("feedback")
     helpful = sum(1 for e in answers if e["answer"] == "helpful")
     add("feedback", "did_it_help", "helpful", "all", shown(helpful), "quality")
     add("feedback", "did_it_help", "not_helpful", "all", shown(len(answers) - helpful), "quality")
-    add("feedback", "helpful_pct", "all", "all", _num(round(100 * helpful / len(answers))) if len(answers) >= SMALL else SUPPRESSED, "quality")
+    add(
+        "feedback",
+        "helpful_pct",
+        "all",
+        "all",
+        _num(round(100 * helpful / len(answers))) if len(answers) >= SMALL else SUPPRESSED,
+        "quality",
+    )
     return rows
 
 
-def value(rows: List[Dict[str, str]], section: str, metric: str, group: str = "all", subgroup: str = "all") -> str:
+def value(
+    rows: List[Dict[str, str]], section: str, metric: str, group: str = "all", subgroup: str = "all"
+) -> str:
     for r in rows:
         if (r["section"], r["metric"], r["group"], r["subgroup"]) == (section, metric, group, subgroup):
             return r["value"]
@@ -195,7 +302,8 @@ def headline(rows: List[Dict[str, str]], month: str) -> str:
     year, mon = month.split("-")
     v = lambda *key: value(rows, *key)  # noqa: E731
     high = sum(
-        int(r["value"]) for r in rows
+        int(r["value"])
+        for r in rows
         if r["metric"] == "by_level_week" and r["group"] in ("high", "imminent") and r["value"].isdigit()
     )
     median = v("time_to_claim", "median_min")
@@ -211,7 +319,7 @@ def headline(rows: List[Dict[str, str]], month: str) -> str:
         f"{v('cases', 'opened')} ca được chuyển đến tư vấn viên, {v('cases', 'claimed')} ca được nhận và {v('cases', 'closed')} ca "
         f"đã đóng; {claim}. Về nâng cao kỹ năng, có {v('teaching', 'tips_total')} lượt xem mẹo an toàn và "
         f"{v('quiz', 'completed')} bài trắc nghiệm kỹ năng số được hoàn thành. Số liệu là ẩn danh; các ô dưới 5 được ghi "
-        f"\"< 5\" để không nhận diện được trẻ."
+        f'"< 5" để không nhận diện được trẻ.'
     )
 
 
@@ -258,7 +366,11 @@ def charts(rows: List[Dict[str, str]], month: str) -> Dict[str, str]:
 
     fig, ax = plt.subplots(figsize=(7.2, 2.4))
     labels = ["Mở", "Được nhận", "Đã đóng"]
-    ax.barh(labels[::-1], [_count(value(rows, "cases", m)) for m in ("opened", "claimed", "closed")][::-1], color="#2f6f8f")
+    ax.barh(
+        labels[::-1],
+        [_count(value(rows, "cases", m)) for m in ("opened", "claimed", "closed")][::-1],
+        color="#2f6f8f",
+    )
     ax.set_title("Ca chuyển tư vấn viên", fontsize=9)
     out["cases"] = _png(fig)
 
@@ -298,7 +410,12 @@ def _table(head: List[str], body: List[List[str]]) -> str:
     body = [[_cell(c) for c in row] for row in body]
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     trs = "".join(
-        "<tr>" + "".join(f'<td class="n">{html.escape(c)}</td>' if i else f"<td>{html.escape(c)}</td>" for i, c in enumerate(r)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f'<td class="n">{html.escape(c)}</td>' if i else f"<td>{html.escape(c)}</td>"
+            for i, c in enumerate(r)
+        )
+        + "</tr>"
         for r in body
     )
     return f"<table><tr>{th}</tr>{trs}</table>"
@@ -318,47 +435,107 @@ def render_html(rows: List[Dict[str, str]], month: str) -> str:
             "1. Lượt kể về nguy cơ, xâm hại",
             "support",
             f'<img alt="Lượt kể theo tuần" src="{img["disclosures"]}">'
-            + _table(["Loại", *[f"Ngày {w}" for w in wk], "Cả tháng"],
-                     [[CATEGORY_LABEL[c], *[v("disclosures", "by_category_week", c, w) for w in wk], v("disclosures", "by_category", c)] for c in DISCLOSURE_PRIORITY])
-            + _table(["Mức nguy cơ", *[f"Ngày {w}" for w in wk]],
-                     [[LEVEL_LABEL[lv], *[v("disclosures", "by_level_week", lv, w) for w in wk]] for lv in RISK_LEVELS])
-            + _table(["Người kể", "Lượt"], [["Trẻ em", v("disclosures", "by_reporter", "child")], ["Người lớn (cha mẹ, thầy cô...)", v("disclosures", "by_reporter", "adult")]])
-            + _table(["Độ tuổi", "Lượt"], [[b if b != "unknown" else "Chưa rõ", v("disclosures", "by_age_band", b)] for b in BANDS]),
+            + _table(
+                ["Loại", *[f"Ngày {w}" for w in wk], "Cả tháng"],
+                [
+                    [
+                        CATEGORY_LABEL[c],
+                        *[v("disclosures", "by_category_week", c, w) for w in wk],
+                        v("disclosures", "by_category", c),
+                    ]
+                    for c in DISCLOSURE_PRIORITY
+                ],
+            )
+            + _table(
+                ["Mức nguy cơ", *[f"Ngày {w}" for w in wk]],
+                [
+                    [LEVEL_LABEL[lv], *[v("disclosures", "by_level_week", lv, w) for w in wk]]
+                    for lv in RISK_LEVELS
+                ],
+            )
+            + _table(
+                ["Người kể", "Lượt"],
+                [
+                    ["Trẻ em", v("disclosures", "by_reporter", "child")],
+                    ["Người lớn (cha mẹ, thầy cô...)", v("disclosures", "by_reporter", "adult")],
+                ],
+            )
+            + _table(
+                ["Độ tuổi", "Lượt"],
+                [[b if b != "unknown" else "Chưa rõ", v("disclosures", "by_age_band", b)] for b in BANDS],
+            ),
         ),
         section(
             "2. Ca chuyển tư vấn viên và kết quả",
             "contact",
             f'<img alt="Ca" src="{img["cases"]}">'
-            + _table(["Chỉ số", "Số ca"], [["Ca mở", v("cases", "opened")], ["  trong đó khẩn cấp", v("cases", "opened_by_level", "imminent")],
-                                             ["  trong đó mức cao", v("cases", "opened_by_level", "high")], ["Ca được nhận", v("cases", "claimed")], ["Ca đã đóng", v("cases", "closed")]])
-            + _table(["Kết quả khi đóng ca", "Số ca"], [[OUTCOME_LABEL[o], v("cases", "closed_by_outcome", o)] for o in OUTCOMES]),
+            + _table(
+                ["Chỉ số", "Số ca"],
+                [
+                    ["Ca mở", v("cases", "opened")],
+                    ["  trong đó khẩn cấp", v("cases", "opened_by_level", "imminent")],
+                    ["  trong đó mức cao", v("cases", "opened_by_level", "high")],
+                    ["Ca được nhận", v("cases", "claimed")],
+                    ["Ca đã đóng", v("cases", "closed")],
+                ],
+            )
+            + _table(
+                ["Kết quả khi đóng ca", "Số ca"],
+                [[OUTCOME_LABEL[o], v("cases", "closed_by_outcome", o)] for o in OUTCOMES],
+            ),
         ),
         section(
             "3. Thời gian nhận ca",
             "contact",
-            _table(["Chỉ số", "Giá trị"], [
-                ["Số ca đo được", v("time_to_claim", "cases_measured")],
-                ["Trung vị (phút)", v("time_to_claim", "median_min")],
-                ["90% số ca trong (phút)", v("time_to_claim", "p90_min")],
-                ["Mục tiêu (phút)", v("time_to_claim", "target_min")],
-                ["Số ca nhận trong mục tiêu", v("time_to_claim", "within_target")],
-                ["Tỉ lệ nhận trong mục tiêu (%)", v("time_to_claim", "within_target_pct")],
-            ]),
+            _table(
+                ["Chỉ số", "Giá trị"],
+                [
+                    ["Số ca đo được", v("time_to_claim", "cases_measured")],
+                    ["Trung vị (phút)", v("time_to_claim", "median_min")],
+                    ["90% số ca trong (phút)", v("time_to_claim", "p90_min")],
+                    ["Mục tiêu (phút)", v("time_to_claim", "target_min")],
+                    ["Số ca nhận trong mục tiêu", v("time_to_claim", "within_target")],
+                    ["Tỉ lệ nhận trong mục tiêu (%)", v("time_to_claim", "within_target_pct")],
+                ],
+            ),
         ),
-        section("4. Chuyển tuyến", "referral", '<p class="note">Tư vấn viên ghi nơi chuyển tuyến khi đóng ca.</p>' + _table(["Nơi chuyển đến", "Lượt"], [[REFERRAL_LABEL[t], v("referrals", "by_target", t)] for t in REFERRALS])),
+        section(
+            "4. Chuyển tuyến",
+            "referral",
+            '<p class="note">Tư vấn viên ghi nơi chuyển tuyến khi đóng ca.</p>'
+            + _table(
+                ["Nơi chuyển đến", "Lượt"],
+                [[REFERRAL_LABEL[t], v("referrals", "by_target", t)] for t in REFERRALS],
+            ),
+        ),
         section(
             "5. Nâng cao kỹ năng: mẹo an toàn và trắc nghiệm",
             "skills",
             (f'<img alt="Mẹo theo chủ đề" src="{img["teaching"]}">' if "teaching" in img else "")
-            + _table(["Người xem", "Lượt"], [["Trẻ em", v("teaching", "tips_by_role", "child")], ["Cha mẹ", v("teaching", "tips_by_role", "parent")], ["Giáo viên", v("teaching", "tips_by_role", "teacher")]])
-            + _table(["Độ tuổi", "Bài trắc nghiệm hoàn thành", "Điểm trung bình (%)"],
-                     [[b, v("quiz", "completed", b), v("quiz", "mean_score_pct", b)] for b in BANDS[:3]]),
+            + _table(
+                ["Người xem", "Lượt"],
+                [
+                    ["Trẻ em", v("teaching", "tips_by_role", "child")],
+                    ["Cha mẹ", v("teaching", "tips_by_role", "parent")],
+                    ["Giáo viên", v("teaching", "tips_by_role", "teacher")],
+                ],
+            )
+            + _table(
+                ["Độ tuổi", "Bài trắc nghiệm hoàn thành", "Điểm trung bình (%)"],
+                [[b, v("quiz", "completed", b), v("quiz", "mean_score_pct", b)] for b in BANDS[:3]],
+            ),
         ),
         section(
             "6. Ý kiến của trẻ sau tư vấn",
             "quality",
-            _table(["\"Cuộc trò chuyện có giúp được bạn không?\"", "Lượt"],
-                   [["Có", v("feedback", "did_it_help", "helpful")], ["Chưa", v("feedback", "did_it_help", "not_helpful")], ["Tỉ lệ \"có\" (%)", v("feedback", "helpful_pct")]]),
+            _table(
+                ['"Cuộc trò chuyện có giúp được bạn không?"', "Lượt"],
+                [
+                    ["Có", v("feedback", "did_it_help", "helpful")],
+                    ["Chưa", v("feedback", "did_it_help", "not_helpful")],
+                    ['Tỉ lệ "có" (%)', v("feedback", "helpful_pct")],
+                ],
+            ),
         ),
     ]
     return (
@@ -367,9 +544,7 @@ def render_html(rows: List[Dict[str, str]], month: str) -> str:
         f"<h1>Báo cáo ẩn danh tháng {int(mon)}/{year}: trợ lý bảo vệ trẻ em trên mạng</h1>"
         f'<p class="note">Số liệu ẩn danh, ghi lại khi sự việc xảy ra (không chứa tên, số điện thoại hay nội dung tin nhắn). '
         f'Ô có từ 1 đến 4 lượt ghi "&lt; 5"; chỉ số tính trên dưới 5 ca không được công bố ("ẩn"). Ngày tính theo giờ Việt Nam.</p>'
-        f'<p class="headline">{html.escape(headline(rows, month))}</p>'
-        + "".join(parts)
-        + "</body></html>"
+        f'<p class="headline">{html.escape(headline(rows, month))}</p>' + "".join(parts) + "</body></html>"
     )
 
 

@@ -1,4 +1,5 @@
 """The report events are written where things happen: handoff steps, tips, the quiz, feedback."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,15 +26,32 @@ def db(tmp_path, monkeypatch):
 
 def kinds() -> list[tuple]:
     month = events.today().strftime("%Y-%m")
-    return [(e["kind"], e["category"], e["level"], e["outcome"], e["answer"], e["topic"], e["age_band"], e["score"])
-            for e in events.month_events(month)]
+    return [
+        (
+            e["kind"],
+            e["category"],
+            e["level"],
+            e["outcome"],
+            e["answer"],
+            e["topic"],
+            e["age_band"],
+            e["score"],
+        )
+        for e in events.month_events(month)
+    ]
 
 
 def test_handoff_steps_are_counted_once(db):
     settings = HandoffSettings(chat_id=None)
-    first = service.request_counsellor(db, settings, "child-1", "telegram", "high", "disclose_grooming", ["tôi tên An"])
-    service.request_counsellor(db, settings, "child-1", "telegram", "high", "disclose_grooming")  # same case: no new count
-    service.request_counsellor(db, settings, "child-1", "telegram", "imminent", "disclose_self_harm")  # raised: no new count
+    first = service.request_counsellor(
+        db, settings, "child-1", "telegram", "high", "disclose_grooming", ["tôi tên An"]
+    )
+    service.request_counsellor(
+        db, settings, "child-1", "telegram", "high", "disclose_grooming"
+    )  # same case: no new count
+    service.request_counsellor(
+        db, settings, "child-1", "telegram", "imminent", "disclose_self_harm"
+    )  # raised: no new count
     service.claim(db, settings, first.case.id, "cv1")
     service.close(db, settings, first.case.id, "cv1")
     service.record_feedback(db, "child-1", helpful=True)

@@ -1,4 +1,5 @@
 """The monthly report: a synthetic month of events, every number of summary.csv checked."""
+
 from __future__ import annotations
 
 import csv
@@ -19,12 +20,56 @@ def synthetic_month() -> list[dict]:
         rows.extend(dict(kw) for _ in range(n))
 
     # 23 disclosures
-    add(6, day=D(2), kind="disclosure", category="disclose_cyberbullying", level="medium", age_band="11-14", reporter="child", channel="telegram")
-    add(2, day=D(16), kind="disclosure", category="disclose_cyberbullying", level="medium", age_band="11-14", reporter="child", channel="rest")
-    add(4, day=D(9), kind="disclosure", category="disclose_self_harm", level="imminent", age_band="15-17", reporter="child", channel="telegram")
-    add(1, day=D(10), kind="disclosure", category="disclose_self_harm", level="imminent", age_band="15-17", reporter="adult", channel="socketio")
+    add(
+        6,
+        day=D(2),
+        kind="disclosure",
+        category="disclose_cyberbullying",
+        level="medium",
+        age_band="11-14",
+        reporter="child",
+        channel="telegram",
+    )
+    add(
+        2,
+        day=D(16),
+        kind="disclosure",
+        category="disclose_cyberbullying",
+        level="medium",
+        age_band="11-14",
+        reporter="child",
+        channel="rest",
+    )
+    add(
+        4,
+        day=D(9),
+        kind="disclosure",
+        category="disclose_self_harm",
+        level="imminent",
+        age_band="15-17",
+        reporter="child",
+        channel="telegram",
+    )
+    add(
+        1,
+        day=D(10),
+        kind="disclosure",
+        category="disclose_self_harm",
+        level="imminent",
+        age_band="15-17",
+        reporter="adult",
+        channel="socketio",
+    )
     add(3, day=D(30), kind="disclosure", category="disclose_scam", level="medium", channel="telegram")
-    add(7, day=D(25), kind="disclosure", category="express_distress", level="low", age_band="11-14", channel="telegram")
+    add(
+        7,
+        day=D(25),
+        kind="disclosure",
+        category="express_distress",
+        level="low",
+        age_band="11-14",
+        channel="telegram",
+    )
     # cases: 9 opened, 8 claimed, 7 closed
     add(5, day=D(9), kind="case_created", category="disclose_self_harm", level="imminent", channel="telegram")
     add(2, day=D(3), kind="case_created", category="disclose_cyberbullying", level="high", channel="telegram")
@@ -114,8 +159,10 @@ def engine(tmp_path):
 def test_every_number_of_the_csv(engine, tmp_path):
     rows = synthetic_month()
     # the month next door must not count
-    rows += [dict(day=dt.date(2026, 10, 31), kind="disclosure", category="disclose_scam", level="medium"),
-             dict(day=dt.date(2026, 12, 1), kind="tip", topic="privacy", age_band="11-14")]
+    rows += [
+        dict(day=dt.date(2026, 10, 31), kind="disclosure", category="disclose_scam", level="medium"),
+        dict(day=dt.date(2026, 12, 1), kind="tip", topic="privacy", age_band="11-14"),
+    ]
     events.add_many(rows, engine=engine)
     folder = monthly.write(events.month_events("2026-11", engine=engine), "2026-11", tmp_path / "reports", 5)
     with (folder / "summary.csv").open(encoding="utf-8") as f:
@@ -136,11 +183,25 @@ def test_every_number_of_the_csv(engine, tmp_path):
     assert sum(1 for k in seen if k[1] == "by_level_week") == 20
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 3 and "<script" not in page and "http" not in page
-    assert "Trong tháng 11/2026" in page and "23 lượt" in page and "4.5 phút" in page and "@page { size: A4" in page
+    assert (
+        "Trong tháng 11/2026" in page
+        and "23 lượt" in page
+        and "4.5 phút" in page
+        and "@page { size: A4" in page
+    )
 
 
 def test_small_months_suppress_statistics(tmp_path):
-    rows = [dict(day=D(3), kind="case_claimed", minutes=2.0, **{k: None for k in events.FIELDS}, score=None, total=None)]
+    rows = [
+        dict(
+            day=D(3),
+            kind="case_claimed",
+            minutes=2.0,
+            **{k: None for k in events.FIELDS},
+            score=None,
+            total=None,
+        )
+    ]
     figs = monthly.figures(rows, "2026-11", 5)
     assert monthly.value(figs, "time_to_claim", "cases_measured") == "< 5"
     assert monthly.value(figs, "time_to_claim", "median_min") == monthly.SUPPRESSED

@@ -2,6 +2,7 @@
 
 `python tests/reports/test_report_browser.py` retakes docs/screenshots/report-2026-11.png.
 """
+
 from __future__ import annotations
 
 import re
