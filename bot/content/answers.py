@@ -194,7 +194,9 @@ def lesson_pack(lib: Library, band: str) -> Reply:
     short = [t for t in (lib.tip(i) for i in plans.get("short", ())) if t is not None]
     long = [t for t in (lib.tip(i) for i in plans.get("long", ())) if t is not None]
     quiz = questions(lib, band)
-    few = quiz[: min(3, len(quiz))]
+    # the quick quiz asks first about the lesson's own topics
+    topics = {t.id for t in short + long}
+    few = sorted(quiz, key=lambda q: q.topic not in topics)[:3]
     lines = [f"Giáo án an toàn trên mạng cho học sinh {BAND_LABEL[band]}", "", "Tiết 15 phút:"]
     if short:
         lines.append(f"1. (5 phút) Cùng cả lớp đọc mẹo \"{short[0].title}\" (bấm nút bên dưới để xem lời mẹo cho tuổi này), rồi hỏi: \"Nếu gặp chuyện này, em làm gì?\"")
