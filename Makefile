@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv model run telegram web chromium screenshots test test-fast validate bench load lock clean purge
+.PHONY: help venv model run telegram web chromium screenshots test test-fast validate bench load lock clean purge report posters
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -46,9 +46,18 @@ run: venv web  ## start the bot on localhost:5005 (trains first when needed)
 telegram: venv  ## only the Telegram runner (Rasa already running on RASA_URL)
 	$(BIN)/python -m bot.telegram
 
-validate: venv  ## rasa data validate, strict; every age or number in content/ has a source and a date
+validate: venv  ## rasa data validate, strict; content facts have sources; the local help directory
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/python scripts/validate_content.py
+	$(BIN)/python scripts/validate_directory.py
+
+report: venv  ## anonymous monthly report: make report MONTH=2026-11 -> reports/2026-11/
+	@test -n "$(MONTH)" || { echo "usage: make report MONTH=2026-11"; exit 2; }
+	$(BIN)/python scripts/report.py $(MONTH)
+
+posters: venv  ## printable A4 posters per age band with a QR code: make posters URL=https://...
+	@test -n "$(URL)" || { echo "usage: make posters URL=https://your-web-chat"; exit 2; }
+	$(BIN)/python scripts/posters.py $(URL)
 
 test: venv web chromium  ## all tests: unit, data validation, stories, evaluation on dev.jsonl
 	$(BIN)/rasa data validate --fail-on-warnings

@@ -1,6 +1,6 @@
 """Teaching actions: thin wrappers that read slots and send what `bot.content.answers` composes.
 
-Slots (domain.yml): `age_band` (6-10, 11-14, 15-17), `role` (child/parent), `pending` (what to
+Slots (domain.yml): `age_band` (6-10, 11-14, 15-17), `role` (child/parent/teacher), `pending` (what to
 answer once the age band is known: "quiz" or "tip:<id>"), `quiz_band`, `quiz_index`, `quiz_score`.
 """
 from __future__ import annotations
@@ -12,9 +12,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import answers
-from bot.content.answers import CHILD, PARENT, Reply
+from bot.content.answers import CHILD, PARENT, TEACHER, Reply
 from bot.content.library import library
-from bot.content.match import asks_about_app, find_age, says_child, says_parent
+from bot.content.match import asks_about_app, best, find_age, says_child, says_parent, says_teacher
+from bot.reports import events as report
 
 Events = List[Dict[Text, Any]]
 
@@ -58,6 +59,7 @@ def answer_tip(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Option
         send(dispatcher, answers.ask_band())
         return [SlotSet("pending", f"tip:{tip.id}")]
     send(dispatcher, answers.tip(tip, band, role))
+    report.record("tip", topic=tip.id, age_band=band, role=role or CHILD)
     return [SlotSet("pending", None)]
 
 
@@ -87,8 +89,8 @@ class ActionTip(Action):
         stated = answers.band_from(None, text)  # "em 12 tuổi, ..." also tells the band
         band = stated or tracker.get_slot("age_band")
         events: Events = [SlotSet("age_band", stated)] if stated else []
-        if tracker.get_slot("role") is None and says_parent(text):
-            events.append(SlotSet("role", PARENT))
+        if tracker.get_slot("role") is None and (says_teacher(text) or says_parent(text)):
+            events.append(SlotSet("role", TEACHER if says_teacher(text) else PARENT))
         return events + answer_tip(dispatcher, tracker, entity(tracker, "topic"), band)
 
 
@@ -97,9 +99,28 @@ class ActionParentGuide(Action):
         return "action_parent_guide"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
-        reply = answers.parent_answer(library(), entity(tracker, "topic"), entity(tracker, "app"), typed_text(tracker))
-        send(dispatcher, reply)
-        return [SlotSet("role", PARENT)]
+        lib, text, topic = library(), typed_text(tracker), entity(tracker, "topic")
+        teacher = (
+            tracker.get_slot("role") == TEACHER
+            or says_teacher(text)
+            or topic == "lesson"
+            or lib.teacher_guide(topic) is not None
+        )
+        if teacher and not _parent_topic(lib, topic, entity(tracker, "app"), text):
+            send(dispatcher, answers.teacher_answer(lib, topic, entity(tracker, "age_band"), text))
+            return [SlotSet("role", TEACHER)]
+        send(dispatcher, answers.parent_answer(lib, topic, entity(tracker, "app"), text))
+        return [SlotSet("role", TEACHER if teacher else PARENT)]
+
+
+def _parent_topic(lib, topic: Optional[str], app: Optional[str], text: str) -> bool:  # type: ignore[no-untyped-def]
+    """A teacher asking about a parent guide or an app ("Family Link", "TikTok") gets that guide."""
+    if topic == "lesson" or lib.teacher_guide(topic) is not None:
+        return False
+    if topic or app:
+        return True
+    teacher_hit = best(text, lib.teacher_guides, lambda g: g.keywords) or answers._asks_lesson(text)
+    return not teacher_hit and (best(text, lib.guides, lambda g: g.keywords) or answers.find_app(lib, None, text)) is not None
 
 
 class ActionSetAge(Action):
@@ -119,6 +140,9 @@ class ActionSetAge(Action):
             return events + start_quiz(dispatcher, tracker, band)
         if pending.startswith("tip:"):
             return events + answer_tip(dispatcher, tracker, pending[4:], band)
+        if tracker.get_slot("role") == TEACHER:
+            send(dispatcher, answers.lesson_pack(library(), band))
+            return events
         if tracker.get_slot("role") == PARENT:
             dispatcher.utter_message(text=f"Mình nhớ rồi: con anh/chị {answers.BAND_LABEL[band]}.")
             send(dispatcher, answers.parent_menu(library()))
@@ -144,7 +168,12 @@ class ActionSetRole(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
         chosen = entity(tracker, "role")
         text = typed_text(tracker)
-        role = chosen if chosen in (CHILD, PARENT) else (PARENT if says_parent(text) else says_child(text))
+        if chosen in (CHILD, PARENT, TEACHER):
+            role: Optional[str] = chosen
+        elif says_teacher(text):
+            role = TEACHER
+        else:
+            role = PARENT if says_parent(text) else says_child(text)
         if role is None:  # "mình là ..." with nothing telling who: one question with two buttons
             send(dispatcher, answers.ask_role())
             return []
@@ -188,4 +217,5 @@ class ActionQuizAnswer(Action):
             send(dispatcher, answers.quiz_question(lib, band, index + 1))
         else:
             send(dispatcher, answers.quiz_score(score, len(items)))
+            report.record("quiz", age_band=band, score=score, total=len(items))
         return [SlotSet("quiz_index", index + 1), SlotSet("quiz_score", score)]

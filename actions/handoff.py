@@ -68,6 +68,7 @@ class _CaseAction(Action, ABC):
                 self.category(tracker),
                 user_messages(tracker),
                 source=message_source(tracker),
+                area=tracker.get_slot("area"),  # the help directory's area, for the alert
             )
         except Exception as exc:  # noqa: BLE001 - the child must still hear about 111
             logger.error("handoff case not created: %s", type(exc).__name__)

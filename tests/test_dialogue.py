@@ -182,3 +182,27 @@ def test_a_confident_self_harm_disclosure_opens_the_urgent_case_at_once(rasa_ser
     sender = _sender()
     say(rasa_server.url, sender, "e muon chet")
     assert _ran(rasa_server.url, sender, "action_create_urgent_case")
+
+
+def test_a_teacher_conversation_and_the_counts_it_leaves(rasa_server):
+    """Issue 15: a teacher is recognised and gets the teacher's kit; a disclosure and a tip are counted
+    anonymously in report_events (the case store's database), with no sender id and no text."""
+    import sqlite3
+
+    sender = _sender()
+    hello = _text(say(rasa_server.url, sender, "chào bạn, tôi là giáo viên chủ nhiệm lớp 7"))
+    assert "thầy/cô" in hello
+    assert tracker_slots(rasa_server.url, sender)["role"] == "teacher"
+    told = _text(say(rasa_server.url, sender, "nếu học sinh kể với tôi là em bị xâm hại và dặn đừng nói với ai thì tôi nên làm gì"))
+    assert "Không hứa giữ bí mật" in told and "111" in told
+    pack = _text(say(rasa_server.url, sender, '/parent_guide{"topic": "lesson", "age_band": "11-14"}'))
+    assert "Tiết 15 phút" in pack and "Tiết 45 phút" in pack
+    hotline = _text(say(rasa_server.url, sender, "/ask_hotline"))  # Telegram's /111
+    assert "111" in hotline and "113" in hotline
+    child = _sender()
+    assert "111" in _text(say(rasa_server.url, child, "tụi trong lớp lập group chửi em là đồ béo"))
+    with sqlite3.connect(rasa_server.workdir / "handoff.db") as conn:
+        rows = conn.execute("select kind, category, level, reporter from report_events where kind = 'disclosure'").fetchall()
+        columns = [r[1] for r in conn.execute("pragma table_info(report_events)")]
+    assert ("disclosure", "disclose_cyberbullying", "medium", "child") in rows
+    assert not {"sender_id", "text", "case_id"} & set(columns)

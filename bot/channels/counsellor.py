@@ -14,6 +14,8 @@ without a configured token every route answers 503):
 | `POST /webhooks/counsellor/cases/<id>/claim` `{"counsellor": "Lan"}` | open -> claimed (409 if taken) |
 | `POST /webhooks/counsellor/cases/<id>/message` `{"counsellor": "Lan", "text": "..."}` | message to the child: `{"delivered": bool, "queued": bool}` |
 | `POST /webhooks/counsellor/cases/<id>/close` `{"counsellor": "Lan"}` | -> closed; the child is told |
+| `POST /webhooks/counsellor/cases/<id>/outcome` `{"outcome": "referred", "referrals": ["police_113"], "reporter": "teacher"}` | a closed case's coded outcome, once (bot/handoff/outcomes.py) |
+| `GET  /webhooks/counsellor/cases?missing_outcome=1` | closed cases with no outcome recorded |
 
 A counsellor's message reaches the child with Rasa's own machinery: it is appended to the child's
 tracker as a bot utterance (so it is in the conversation history) and sent through the output
@@ -45,7 +47,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff import access, notify, service, texts
+from bot.handoff import access, notify, outcomes, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import (
     CLAIMED,
@@ -266,6 +268,8 @@ class CounsellorInput(InputChannel):
             if who is None:
                 return refused  # type: ignore[return-value]
             status = request.args.get("status")
+            if request.args.get("missing_outcome") in ("1", "true"):
+                return response.json({"cases": [c.to_json() for c in service.missing_outcomes(self.store)]})
             if status and status not in STATUSES:
                 return response.json({"error": f"status must be one of {', '.join(STATUSES)}"}, status=400)
             await off_loop(access.audit, self.store, who.label, "list")
@@ -277,11 +281,13 @@ class CounsellorInput(InputChannel):
             if who is None:
                 return refused  # type: ignore[return-value]
             try:
-                case = await off_loop(self.store.get, case_id, with_history=True)
+                data = (await off_loop(self.store.get, case_id, with_history=True)).to_json(with_history=True)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404)
-            access.audit(self.store, who.label, "read", case_id)
-            return response.json(case.to_json(with_history=True))
+            await off_loop(access.audit, self.store, who.label, "read", case_id)
+            recorded = await off_loop(outcomes.get, self.store.engine, case_id)
+            data["outcome"] = recorded.to_json() if recorded else None
+            return response.json(data)
 
         @api.route("/cases/<case_id:int>/claim", methods=["POST"])
         async def claim(request: Request, case_id: int) -> HTTPResponse:
@@ -336,6 +342,23 @@ class CounsellorInput(InputChannel):
             access.audit(self.store, who.label, "close", case_id)
             await tell_child_closed(request.app, case)
             return response.json(case.to_json())
+
+        @api.route("/cases/<case_id:int>/outcome", methods=["POST"])
+        async def outcome(request: Request, case_id: int) -> HTTPResponse:
+            if (refused := guard(request)) is not None:
+                return refused
+            body = request.json if request.body else None
+            body = body if isinstance(body, dict) else {}
+            refs = body.get("referrals") or []
+            if not isinstance(refs, list):
+                return response.json({"error": "referrals must be a list"}, status=400)
+            try:
+                result = await off_loop(service.record_outcome, self.store, case_id, body.get("outcome"), refs, body.get("reporter"))
+            except outcomes.OutcomeError as exc:
+                return response.json({"error": str(exc)}, status=409 if "already" in str(exc) else 400)
+            except CaseError as exc:
+                return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            return response.json({"case": case_id, **result.to_json()})
 
         @api.exception(StoreUnavailable)
         async def store_down(request: Request, exc: Exception) -> HTTPResponse:

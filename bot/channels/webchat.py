@@ -63,6 +63,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import directory
 from bot.channels.front_door import UNAVAILABLE, FrontDoor
 from bot.channels.web_inbox import WebInbox
 from bot.handoff.service import source_of
@@ -344,6 +345,7 @@ class WebChatInput(SocketIOInput):
 
     def _page(self, name: str) -> bytes:
         text = self._static(name).read_text(encoding="utf-8")
+        text = text.replace("<!--DIRECTORY-->", directory.html_list())  # content/directory.yml (issue 15)
         return text.replace(
             SOCKETIO_PATH_PLACEHOLDER, html.escape(self.socketio_path or "/socket.io")
         ).encode()

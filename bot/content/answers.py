@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from bot.content.library import BANDS, App, Library, Question, Tip
-from bot.content.match import asks_about_app, band_of, best, find_age
+from bot.content.match import asks_about_app, band_of, best, find_age, haystack
 
-CHILD, PARENT = "child", "parent"
+CHILD, PARENT, TEACHER = "child", "parent", "teacher"
 BAND_LABEL = {"6-10": "6-10 tuổi", "11-14": "11-14 tuổi", "15-17": "15-17 tuổi"}
 
 
@@ -52,11 +52,18 @@ def band_saved(band: str) -> str:
 def ask_role() -> Reply:
     return Reply(
         "Mình nên nói chuyện với bạn thế nào nhỉ?",
-        [button("Mình là học sinh", "tell_role", role=CHILD), button("Tôi là phụ huynh / thầy cô", "tell_role", role=PARENT)],
+        [
+            button("Mình là học sinh", "tell_role", role=CHILD),
+            button("Tôi là phụ huynh", "tell_role", role=PARENT),
+            button("Tôi là thầy cô", "tell_role", role=TEACHER),
+        ],
     )
 
 
 def role_saved(role: str, lib: Library) -> Reply:
+    if role == TEACHER:
+        menu = teacher_menu(lib)
+        return Reply("Chào thầy/cô! " + menu.text, menu.buttons)
     if role == PARENT:
         menu = parent_menu(lib)
         return Reply("Chào anh/chị! " + menu.text, menu.buttons)
@@ -91,6 +98,8 @@ def tip(tip_: Tip, band: str, role: Optional[str]) -> Reply:
     text = f"{tip_.title}\n{tip_.bands[band]}"
     if role == PARENT:
         text = f"{tip_.title}: anh/chị có thể nói với con ({BAND_LABEL[band]}) như thế này:\n{tip_.bands[band]}"
+    elif role == TEACHER:
+        text = f"{tip_.title}: thầy/cô có thể nói với học sinh ({BAND_LABEL[band]}) như thế này:\n{tip_.bands[band]}"
     return Reply(text, [button("Chủ đề khác", "ask_tip"), button("Làm quiz", "start_quiz")])
 
 
@@ -181,6 +190,67 @@ def parent_answer(lib: Library, topic: Optional[str], app_id: Optional[str], tex
     if guide.sources:
         text_ += "\nNguồn: " + "; ".join(s.split(" – ")[0] for s in guide.sources)
     return Reply(text_, [button("Chủ đề khác", "parent_guide"), button("Ứng dụng & trò chơi", "parent_guide", app="all")])
+
+
+# --- the teacher's kit (content/teachers.yml) ------------------------------------------------------
+def teacher_menu(lib: Library) -> Reply:
+    buttons = [button(g.title, "parent_guide", topic=g.id) for g in lib.teacher_guides]
+    buttons += [button(f"Giáo án {BAND_LABEL[b]}", "parent_guide", topic="lesson", age_band=b) for b in BANDS if b in lib.lessons]
+    return Reply("Thầy/cô cần gì để giữ học sinh an toàn trên mạng?", buttons)
+
+
+def lesson_pack(lib: Library, band: str) -> Reply:
+    """A 15-minute and a 45-minute plan for a band, built from the tips and the quiz of that band."""
+    plans = lib.lessons.get(band) or {}
+    short = [t for t in (lib.tip(i) for i in plans.get("short", ())) if t is not None]
+    long = [t for t in (lib.tip(i) for i in plans.get("long", ())) if t is not None]
+    quiz = questions(lib, band)
+    # the quick quiz asks first about the lesson's own topics
+    topics = {t.id for t in short + long}
+    few = sorted(quiz, key=lambda q: q.topic not in topics)[:3]
+    lines = [f"Giáo án an toàn trên mạng cho học sinh {BAND_LABEL[band]}", "", "Tiết 15 phút:"]
+    if short:
+        lines.append(f"1. (5 phút) Cùng cả lớp đọc mẹo \"{short[0].title}\" (bấm nút bên dưới để xem lời mẹo cho tuổi này), rồi hỏi: \"Nếu gặp chuyện này, em làm gì?\"")
+    lines += [
+        f"2. (7 phút) Đố nhanh {len(few)} câu trắc nghiệm: " + " ".join(f"({n}) {q.question}" for n, q in enumerate(few, 1)),
+        "3. (3 phút) Nhắc: gặp chuyện làm em sợ hay buồn, kể với người lớn em tin hoặc gọi 111 (miễn phí, 24/7).",
+        "",
+        "Tiết 45 phút:",
+        "1. (5 phút) Khởi động: mỗi em kể một ứng dụng hay dùng và một điều em thích ở đó.",
+        "2. (15 phút) Chia nhóm, mỗi nhóm một mẹo: " + ", ".join(f"\"{t.title}\"" for t in long) + "; nhóm đóng vai một tình huống rồi nói cách xử lý.",
+        f"3. (15 phút) Cả lớp làm bộ trắc nghiệm {len(quiz)} câu (trên bot: nhắn \"làm quiz\", hoặc thầy/cô đọc to), giải thích từng đáp án.",
+        "4. (5 phút) \"Em kể với ai?\": mỗi em viết tên 3 người lớn em tin; dán áp phích 111 trong lớp.",
+        "5. (5 phút) Tổng kết: bị hại trên mạng không phải lỗi của em; kể ra là dũng cảm; 111 miễn phí, 24/7.",
+        "",
+        "Nếu trong giờ học có em kể chuyện bị hại: xem mục \"Khi học sinh kể chuyện\".",
+    ]
+    buttons = [button(t.title, "ask_tip", topic=t.id) for t in long or short]
+    buttons.append(button("Khi học sinh kể chuyện", "parent_guide", topic="teacher_disclosure"))
+    return Reply("\n".join(lines), buttons)
+
+
+def teacher_answer(lib: Library, topic: Optional[str], band: Optional[str], text: str) -> Reply:
+    """A teacher's guide, a lesson pack (band from the button or the message), or the teacher's menu."""
+    if topic == "lesson" or (topic is None and _asks_lesson(text)):
+        band = band if band in BANDS else band_of(find_age(text))
+        if band is None:
+            return Reply(
+                "Thầy/cô dạy học sinh ở độ tuổi nào?",
+                [button(f"Giáo án {BAND_LABEL[b]}", "parent_guide", topic="lesson", age_band=b) for b in BANDS],
+            )
+        return lesson_pack(lib, band)
+    guide = lib.teacher_guide(topic) or (best(text, lib.teacher_guides, lambda g: g.keywords) if topic is None else None)
+    if guide is None:
+        return teacher_menu(lib)
+    return Reply(guide.text, teacher_menu(lib).buttons)
+
+
+_LESSON_WORDS = ("giao an", "tiet hoc", "bai giang", "hoat dong", "45 phut", "15 phut", "len lop", "day hoc sinh")
+
+
+def _asks_lesson(text: str) -> bool:
+    hay = haystack(text)
+    return any(f" {w} " in hay for w in _LESSON_WORDS)
 
 
 # --- the quiz ------------------------------------------------------------------------------

@@ -65,6 +65,12 @@ class Library:
     guides: Tuple[Guide, ...]
     apps: Tuple[App, ...]
     quiz: Dict[str, Tuple[Question, ...]] = field(hash=False, compare=False)
+    #: The teacher's kit (content/teachers.yml): guides, and per band the tip ids of the 15- and 45-minute plans.
+    teacher_guides: Tuple[Guide, ...] = ()
+    lessons: Dict[str, Dict[str, Tuple[str, ...]]] = field(default_factory=dict, hash=False, compare=False)
+
+    def teacher_guide(self, topic_id: Optional[str]) -> Optional[Guide]:
+        return next((g for g in self.teacher_guides if g.id == topic_id), None)
 
     def tip(self, topic_id: Optional[str]) -> Optional[Tip]:
         return next((t for t in self.tips if t.id == topic_id), None)
@@ -115,7 +121,13 @@ def load(directory: Optional[Path] = None) -> Library:
         )
         for band, questions in (_read(directory, "quiz.yml")["bands"] or {}).items()
     }
-    return Library(tips, guides, apps, quiz)
+    teachers = _read(directory, "teachers.yml") if (directory / "teachers.yml").is_file() else {}
+    teacher_guides = tuple(
+        Guide(g["id"], _text(g["title"]), _tuple(g.get("keywords")), _tuple(g.get("sources")), _text(g["text"]))
+        for g in teachers.get("guides") or ()
+    )
+    lessons = {band: {k: _tuple(v) for k, v in plans.items()} for band, plans in (teachers.get("lessons") or {}).items()}
+    return Library(tips, guides, apps, quiz, teacher_guides, lessons)
 
 
 @lru_cache(maxsize=4)

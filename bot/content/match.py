@@ -17,7 +17,7 @@ _AGE = re.compile(r"\b(\d{1,2})\s*(?:tuoi|t)\b")
 _GRADE = re.compile(r"\blop\s*(\d{1,2})\b")
 _BARE = re.compile(r"^\s*(\d{1,2})\s*$")
 _PARENT = re.compile(
-    r"\b(phu huynh|giao vien|co giao|thay giao|co chu nhiem|bo me cua|(?:bo|me|ba|ma|cha|ong|ba noi|ba ngoai) cua"
+    r"\b(phu huynh|bo me cua|(?:bo|me|ba|ma|cha|ong|ba noi|ba ngoai) cua"
     r"|con (?:toi|tui|nha (?:toi|em|minh))|be nha|chau nha|la (?:bo|me|ba|ma|cha) (?:cua|be|chau))\b"
 )
 
@@ -76,11 +76,25 @@ def band_of(age: Optional[int]) -> Optional[str]:
 
 
 def says_parent(text: str) -> bool:
-    """The writer presents themself as a parent, carer or teacher ("tôi là phụ huynh", "con tôi")."""
+    """The writer presents themself as a parent or carer ("tôi là phụ huynh", "con tôi"); teachers: says_teacher
+    (a child also writes "cô giáo bảo em...", so a teacher needs a first-person marker)."""
     return bool(_PARENT.search(haystack(text)))
 
 
 _CHILD = re.compile(r"\b(hoc sinh|hs|hoc tro|tre em|sinh vien|lop \d+|\d+ tuoi|(?:em|minh|to|tui|con|chau) la (?:con|be|tre|hoc))\b")
+
+
+# First-person markers only: a child also says "cô giáo bảo em...", a teacher says "tôi là cô giáo".
+_TEACHER = re.compile(
+    r"\b((?:toi|minh|em) la (?:giao vien|gv|gvcn|co giao|thay giao|co chu nhiem|thay chu nhiem|co|thay)"
+    r"|(?:co giao|thay giao|giao vien) day|giao vien nhu toi|hoc sinh (?:cua )?(?:toi|minh)|lop (?:cua )?toi"
+    r"|toi day|day hoc sinh|giao an|cho ca lop|cho hoc sinh|(?:giao vien|thay co)(?: \w+){0,2} (?:nen|can|phai))\b"
+)
+
+
+def says_teacher(text: str) -> bool:
+    """The writer presents themself as a teacher ("tôi là giáo viên", "học sinh của tôi", "giáo án")."""
+    return bool(_TEACHER.search(haystack(text)))
 
 
 def says_child(text: str) -> Optional[str]:

@@ -54,10 +54,14 @@ def _markup(rows: Optional[list]) -> Optional[InlineKeyboardMarkup]:
     )
 
 
-def enqueue_alert(store: HandoffStore, settings: HandoffSettings, case: Case, kind: str = "alert") -> bool:
+def enqueue_alert(
+    store: HandoffStore, settings: HandoffSettings, case: Case, kind: str = "alert", area: Optional[str] = None
+) -> bool:
     """Queue an alert about `case` (kinds: alert, realert, overdue, urgent, silent); False if queued before.
 
-    An open case past the intake limits (`case.digest`) goes into the next digest message instead.
+    An open case past the intake limits (`case.digest`) goes into the next digest message instead. The alert
+    ends with the local contacts (content/directory.yml) for the kind of harm, in the child's area when they
+    chose one (`area`), so the counsellor knows whom to refer to.
     """
     if settings.chat_id is None:
         return False
@@ -76,7 +80,7 @@ def enqueue_alert(store: HandoffStore, settings: HandoffSettings, case: Case, ki
         return store.enqueue(key, "digest", payload, case.id, priority_rank=rank, not_before=due)
     payload = {
         "chat_id": settings.chat_id,
-        "text": texts.alert_text(case, kind, now),
+        "text": texts.fit("\n".join([texts.alert_text(case, kind, now), *texts.directory_lines(case, area)])),
         "buttons": claim_keyboard(case.id) if case.status == OPEN else close_keyboard(case.id),
         "priority": case.priority,
         "alert_kind": kind,

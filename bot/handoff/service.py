@@ -14,9 +14,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from bot.handoff import notify, texts
+from bot.handoff import notify, outcomes, texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import CLAIMED, OPEN, Case, HandoffStore, priority_for_level
+from bot.handoff.store import CLAIMED, CLOSED, OPEN, Case, CaseError, HandoffStore, priority_for_level, utcnow
+from bot.reports import events as report
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def request_counsellor(
     category: Optional[str],
     messages: Iterable[str] = (),
     source: Optional[str] = None,
+    area: Optional[str] = None,
 ) -> Requested:
     """Open (or refresh) the child's case and alert the counsellors when it is new or more urgent.
 
@@ -45,14 +47,17 @@ def request_counsellor(
     limits: past them the case is kept but alerted in a digest (a flood cannot bury real cases).
     """
     priority = priority_for_level(level)
+    started = utcnow()
     case, alert = store.open_case(
         sender_id, channel or "unknown", priority, category, messages, source=source, limits=settings.limits
     )
     if priority == "urgent" and case.status == CLAIMED:
         alert = True  # the safety net keeps working during a live relay
+    if alert and case.status == OPEN and case.waiting_since >= started:  # new or re-opened, not raised
+        report.record("case_created", channel=case.channel, category=category, level=level or "none")
     if alert:
         kind = "alert" if case.status == OPEN else "urgent"
-        notify.enqueue_alert(store, settings, case, kind)
+        notify.enqueue_alert(store, settings, case, kind, area=area)
         logger.info("handoff case %s %s (%s)", case.id, "alerted" if case.status == OPEN else "re-alerted", case.priority)
     if not settings.alerts_enabled:
         reply = texts.NO_COUNSELLOR
@@ -69,12 +74,14 @@ def request_counsellor(
 
 def claim(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str) -> Case:
     case = store.claim(case_id, who)
+    report.record("case_claimed", minutes=(utcnow() - case.waiting_since).total_seconds() / 60)
     notify.enqueue_claimed(store, settings, case, who)
     return case
 
 
 def close(store: HandoffStore, settings: HandoffSettings, case_id: int, who: str) -> Case:
     case = store.close(case_id, who)
+    report.record("case_closed", channel=case.channel)  # no outcome yet: "missing outcome" in the report
     notify.enqueue_closed(store, settings, case, who)
     return case
 
@@ -91,6 +98,38 @@ def due_silences(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
     return due
 
 
+def record_outcome(
+    store: HandoffStore,
+    case_id: int,
+    outcome: Optional[str],
+    referrals: Iterable[str] = (),
+    reporter: Optional[str] = None,
+) -> outcomes.Outcome:
+    """A closed case's coded outcome, referral targets and reporter (issue 15), once; counted for the report.
+
+    Raises CaseError (no such case, not closed yet) or outcomes.OutcomeError (unknown code, recorded twice)."""
+    case = store.get(case_id)
+    if case.status != CLOSED:
+        raise CaseError(f"case {case_id} is {case.status}: close it first")
+    result = outcomes.record(store.engine, case_id, outcome, referrals, reporter)
+    report.record("case_outcome", outcome=result.outcome, reporter=result.reporter)
+    for target in result.referrals:
+        report.record("referral", referral=target)
+    return result
+
+
+def missing_outcomes(store: HandoffStore) -> list[Case]:
+    """Closed cases (closed by a counsellor, not cancelled by the child) with no outcome recorded."""
+    recorded = set(outcomes.recorded_ids(store.engine))
+    return [c for c in store.list(CLOSED) if c.id not in recorded and _closed_by_counsellor(store, c.id)]
+
+
+def _closed_by_counsellor(store: HandoffStore, case_id: int) -> bool:
+    history = store.get(case_id, with_history=True).history
+    last = next((e.kind for e in reversed(history) if e.kind in ("closed", "cancelled", "deleted_by_child")), None)
+    return last == "closed"
+
+
 def due_timeouts(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
     """Open cases past the timeout: re-alert them (overdue at twice it). Returns them."""
     due = store.due_realerts(settings.timeout)
@@ -103,6 +142,7 @@ def cancel(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> Op
     """The child withdraws their waiting case; the counsellors' group is told. None if none waits."""
     case = store.cancel_waiting(sender_id)
     if case is not None:
+        report.record("case_closed", channel=case.channel, outcome="cancelled_by_child")
         notify.enqueue_cancelled(store, settings, case)
     return case
 
@@ -136,6 +176,7 @@ def record_feedback(store: HandoffStore, sender_id: str, helpful: bool) -> Optio
     case = store.latest_case(sender_id)
     if case is not None:
         store.add_event(case.id, "feedback", "child", "helpful" if helpful else "not_helpful")
+    report.record("feedback", answer="helpful" if helpful else "not_helpful")
     return case
 
 

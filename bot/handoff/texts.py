@@ -163,6 +163,14 @@ def digest_text(items: list[dict]) -> str:
     return fit("\n".join(lines))
 
 
+def directory_lines(case: Case, area: Optional[str] = None) -> list[str]:
+    """Local contacts for the case's kind of harm (bot/directory.py); none when the directory has none."""
+    from bot.directory import alert_lines
+
+    lines = alert_lines(case.risk_category, area)
+    return ["Nơi giúp tại địa phương:", *lines] if lines else []
+
+
 def claimed_text(case: Case, who: str) -> str:
     return f"[Ca #{case.id}] ✅ Đã được nhận bởi {who}.\nMức: {PRIORITY_LABEL.get(case.priority, case.priority)}"
 

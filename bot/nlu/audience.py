@@ -1,5 +1,8 @@
 """Who is asking: a child about themself, or a parent about a child (SPEC: parent_guide is the latter).
 
+Both ways: a parent_guide guess in a child's first person is ask_tip; an ask_tip guess from an adult
+speaking of their own child or pupil (bot/nlu/reporter.py) is parent_guide.
+
 A bag-of-words classifier hears "giới hạn thời gian dùng điện thoại" and answers parent_guide even
 when a child writes "em muốn tự giới hạn thời gian". This rule settles it from the words the writer
 uses: a parent_guide guess with no child or family in it, written in a child's first person
@@ -11,6 +14,7 @@ import re
 from typing import Optional
 
 from bot.nlu.normalize import fold, normalize_folded
+from bot.nlu.reporter import reporter_of
 
 # Someone the parent is asking about, or the family: "con", "bé", "cháu", "trẻ", "học sinh", "bố mẹ"...
 _ABOUT_A_CHILD = re.compile(
@@ -31,6 +35,10 @@ def _folded(text: str) -> str:
 
 def settle(text: str, intent: Optional[str]) -> Optional[str]:
     """The intent to use instead of `intent`, or None to keep it."""
+    if intent == "ask_tip":
+        # and the other way: an adult asking about their own child or pupil ("con tôi 8 tuổi, ...",
+        # "học sinh của tôi") wants guidance for that child (SPEC), answered to an adult
+        return "parent_guide" if reporter_of(text) == "adult" else None
     if intent != "parent_guide":
         return None
     folded = _folded(text)

@@ -106,7 +106,8 @@ class _IntentRule(GraphComponent, IntentClassifier):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class AudienceRule(_IntentRule):
-    """A parent_guide guess written by a child about themself becomes ask_tip (bot/nlu/audience.py).
+    """A parent_guide guess written by a child about themself becomes ask_tip, an ask_tip guess by an adult
+    about their own child becomes parent_guide (bot/nlu/audience.py).
 
     Listed after the fallback and before the safety net; it never touches a risk intent.
     """

@@ -175,10 +175,10 @@ async def test_an_answer_without_a_quiz_offers_one() -> None:
     assert payloads(said) == ["/start_quiz"]
 
 
-async def test_an_unclear_role_gets_one_question_with_two_buttons() -> None:
+async def test_an_unclear_role_gets_one_question_with_three_buttons() -> None:
     chat = Conversation()
     said = await chat.say("tell_role", "mình là người dùng mới")
-    assert payloads(said) == ['/tell_role{"role": "child"}', '/tell_role{"role": "parent"}']
+    assert payloads(said) == ['/tell_role{"role": "child"}', '/tell_role{"role": "parent"}', '/tell_role{"role": "teacher"}']
     assert "role" not in chat.slots
     await chat.say("tell_role", role="parent")
     assert chat.slots["role"] == "parent"
@@ -188,3 +188,33 @@ async def test_a_child_asking_about_an_app_is_spoken_to_as_a_child() -> None:
     reply = texts(await Conversation().say("ask_tip", "e 11 tuoi, tiktok may tuoi moi dc dung vay"))
     assert reply.startswith("TikTok") and "13 tuổi" in reply and "Bạn 11 tuổi là chưa đủ tuổi" in reply
     assert "anh/chị" not in reply.lower() and "111" in reply
+
+
+async def test_a_teacher_is_recognised_and_gets_the_teachers_kit() -> None:
+    chat = Conversation()
+    hello = await chat.say("tell_role", "chào bot, tôi là cô giáo chủ nhiệm lớp 3")
+    assert chat.slots["role"] == "teacher" and texts(hello).startswith("Chào thầy/cô!")
+    assert '/parent_guide{"topic": "teacher_disclosure"}' in payloads(hello)
+    told = texts(await chat.say("parent_guide", "nếu học sinh kể với tôi là em bị bắt nạt và dặn đừng nói với ai thì sao"))
+    assert "Không hứa giữ bí mật" in told and "Không tra hỏi" in told and "111" in told
+    pack = texts(await chat.say("parent_guide", topic="lesson", age_band="6-10"))
+    assert "Tiết 15 phút" in pack and "Tiết 45 phút" in pack and lib.tip("strangers").title in pack
+    tip = texts(await chat.say("ask_tip", topic="privacy"))  # no band yet: asked first
+    tip = texts(await chat.say("tell_age", age_band="11-14"))
+    assert tip.startswith(lib.tip("privacy").title + ": thầy/cô có thể nói với học sinh (11-14 tuổi)")
+    # a teacher asking about an app or a parents' topic still gets it
+    assert "Family Link" in texts(await chat.say("parent_guide", "cách cài google family link"))
+
+
+async def test_a_teacher_writing_first_in_parent_guide_gets_teacher_answers() -> None:
+    chat = Conversation()
+    said = texts(await chat.say("parent_guide", "xin gợi ý hoạt động 45 phút dạy học sinh lớp 7 về an toàn trên mạng"))
+    assert chat.slots["role"] == "teacher" and "Giáo án an toàn trên mạng cho học sinh 11-14 tuổi" in said
+    signs = texts(await chat.say("parent_guide", "giáo viên cần để ý dấu hiệu gì trong lớp"))
+    assert signs == lib.teacher_guide("teacher_signs").text
+
+
+async def test_a_child_mentioning_a_teacher_is_still_a_child() -> None:
+    chat = Conversation()
+    await chat.say("ask_tip", "cô giáo bảo em phải đặt mật khẩu khó, đặt sao ạ")
+    assert chat.slots.get("role") is None

@@ -25,7 +25,7 @@ lib = library()
 
 def every_reply():
     """Every reply the teaching actions can build from the content, with a label."""
-    for role in (None, answers.PARENT):
+    for role in (None, answers.PARENT, answers.TEACHER):
         for tip in lib.tips:
             for band in BANDS:
                 yield f"tip {tip.id} {band} {role}", answers.tip(tip, band, role)
@@ -47,6 +47,12 @@ def every_reply():
     yield "ask band", answers.ask_band()
     yield "ask role", answers.ask_role()
     yield "main menu", answers.main_menu()
+    yield "teacher menu", answers.teacher_menu(lib)
+    yield "teacher lesson, no band", answers.teacher_answer(lib, "lesson", None, "")
+    for band in BANDS:
+        yield f"lesson pack {band}", answers.lesson_pack(lib, band)
+    for guide in lib.teacher_guides:
+        yield f"teacher guide {guide.id}", answers.teacher_answer(lib, guide.id, None, "")
 
 
 REPLIES = list(every_reply())
@@ -108,10 +114,27 @@ def test_every_reply_fits_telegram_and_every_button_leads_somewhere(label, reply
         for name, value in json.loads(match.group(2) or "{}").items():
             assert name in DOMAIN["entities"]
             known = {
-                "topic": {t.id for t in lib.tips} | {g.id for g in lib.guides},
+                "topic": {t.id for t in lib.tips} | {g.id for g in lib.guides} | {g.id for g in lib.teacher_guides} | {"lesson"},
                 "app": {a.id for a in lib.apps} | {"all"},
                 "age_band": set(BANDS),
-                "role": {"child", "parent"},
+                "role": {"child", "parent", "teacher"},
                 "choice": {"1", "2", "3", "4"},
             }[name]
             assert value in known, f"{b['payload']}: {value!r} leads nowhere"
+
+
+def test_teacher_kit_covers_what_the_issue_asks() -> None:
+    disclosure = lib.teacher_guide("teacher_disclosure").text.lower()
+    for must in ("lắng nghe", "không hứa giữ bí mật", "không tra hỏi", "báo ngay", "111"):
+        assert must in disclosure, must
+    assert "111" in lib.teacher_guide("teacher_signs").text
+    for band in BANDS:  # each plan names only real tips, and the quiz of the band
+        plans = lib.lessons[band]
+        assert plans["short"] and plans["long"] and all(lib.tip(t) for t in plans["short"] + plans["long"])
+        pack = answers.lesson_pack(lib, band).text
+        assert "Tiết 15 phút" in pack and "Tiết 45 phút" in pack and "111" in pack
+        assert f"{len(lib.quiz[band])} câu" in pack
+        lesson_topics = set(plans["short"] + plans["long"])
+        on_topic = [q for q in lib.quiz[band] if q.topic in lesson_topics]
+        assert on_topic and all(q.question in pack for q in on_topic[:3])  # the quick quiz is about the lesson
+        assert all(lib.tip(t).title in pack for t in plans["long"])

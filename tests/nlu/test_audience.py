@@ -34,6 +34,20 @@ def test_a_parent_about_a_child_stays_parent_guide(text: str) -> None:
     assert settle(text, "parent_guide") is None
 
 
-@pytest.mark.parametrize("intent", ["ask_tip", "disclose_self_harm", "disclose_grooming", "express_distress", None])
+@pytest.mark.parametrize(
+    "text",
+    ["con tôi 8 tuổi, xem video bao lâu mỗi ngày là vừa", "bé nhà mình 6 tuổi chơi game gì thì an toàn",
+     "học sinh của tôi hay bị lừa mất acc game, dặn các em thế nào"],
+)
+def test_an_adult_about_their_child_asks_guidance(text: str) -> None:
+    assert settle(text, "ask_tip") == "parent_guide"
+
+
+@pytest.mark.parametrize("text", ["em 12 tuổi, đặt mật khẩu sao cho khó đoán", "mẹ tôi bảo phải đặt mật khẩu mạnh, là sao"])
+def test_a_child_asking_a_tip_stays_a_tip(text: str) -> None:
+    assert settle(text, "ask_tip") is None
+
+
+@pytest.mark.parametrize("intent", ["disclose_self_harm", "disclose_grooming", "express_distress", None])
 def test_other_intents_are_never_touched(intent) -> None:
     assert settle("em muốn tự giới hạn thời gian chơi game", intent) is None
