@@ -18,7 +18,9 @@ from tests.conftest import ROOT, SHARED, http_json
 EVALUATE = SHARED / "eval" / "evaluate.py"
 DEV = SHARED / "eval" / "dev.jsonl"
 BLIND = ROOT / "tests" / "eval" / "blind"
-BLIND_SETS = sorted(p.name for p in BLIND.iterdir() if p.is_dir()) if BLIND.exists() else []
+#: Sets scored in `make test`. `tune` is spent (read while tuning, docs/evaluation.md): its figures are no
+#: longer blind, and scoring it would only lengthen CI; `scripts/eval_blind.py` still scores it on demand.
+BLIND_SETS = ["holdout"]
 
 #: (label in evaluate.py's output, at least / at most, the issue-11 target)
 TARGETS = [
