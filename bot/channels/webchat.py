@@ -30,6 +30,8 @@ What it changes in Rasa's ``SocketIOInput``:
   A repeated ``message_id`` (a retry after a lost ack) is acknowledged but not handled twice.
 - Messages longer than ``max_message_length`` are cut; metadata sent by the browser is ignored.
 - The output channel is named ``webchat`` and ``send_custom_json`` emits ``{"custom": ...}``.
+- With ``SOCKETIO_REDIS_URL`` set, python-socketio's Redis manager carries emits between processes
+  (several Sanic workers or instances behind nginx; docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -110,6 +112,17 @@ def _origins_from_env() -> Optional[list]:
     """WEBCHAT_ORIGINS="https://a.vn,https://b.vn": only these sites (and the bot's own page) may connect."""
     origins = [o.strip() for o in (os.environ.get("WEBCHAT_ORIGINS") or "").split(",") if o.strip()]
     return origins or None
+
+
+def _client_manager() -> Any:
+    """With SOCKETIO_REDIS_URL, rooms live in Redis: an emit from any Rasa process (a counsellor's
+    message, a pushed reply) reaches the socket wherever it is connected (docs/scaling.md)."""
+    url = os.environ.get("SOCKETIO_REDIS_URL")
+    if not url:
+        return None  # python-socketio's in-process manager
+    from socketio import AsyncRedisManager
+
+    return AsyncRedisManager(url, channel=os.environ.get("SOCKETIO_REDIS_CHANNEL", "webchat"))
 
 
 async def _maybe_await(result: Any) -> Any:
@@ -228,7 +241,9 @@ class WebChatInput(SocketIOInput):
         """Socket.io handlers plus the static routes of the page and the widget."""
         door = FrontDoor()  # empty, huge, flooding messages; the live relay to a counsellor
         on_new_message = door.wrap(on_new_message)
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=_client_manager()
+        )
         bp = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         door.attach(bp)
         self.sio = sio
