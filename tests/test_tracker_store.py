@@ -19,3 +19,32 @@ async def test_sqlite_store_uses_a_write_ahead_log(tmp_path: Path) -> None:
         assert conn.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL (FULL is 2)
     saved = await store.retrieve("child-wal")
     assert [e.text for e in saved.events if isinstance(e, UserUttered)] == ["chào bạn"]
+
+
+def test_action_results_are_validated_with_one_validator(tmp_path: Path) -> None:
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    PrivateSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))  # installs bot/rasa_speed.py
+    action = RemoteAction("action_tip", None)
+    good = {"events": [{"event": "slot", "name": "topic", "value": "passwords"}], "responses": [{"text": "Mẹo"}]}
+    calls = []
+    original = jsonschema.validate
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)  # Rasa's own code calls this: metaschema check and a new validator each time
+        return original(*args, **kwargs)
+
+    jsonschema.validate = counting
+    try:
+        for _ in range(3):
+            assert action._validate_action_result(good) is True
+    finally:
+        jsonschema.validate = original
+    assert calls == [], "no validator is built per call"
+    try:
+        action._validate_action_result({"events": [{"event": 5}]})
+    except jsonschema.ValidationError as exc:
+        assert "Failed to validate Action server response" in exc.message
+    else:
+        raise AssertionError("an invalid reply must be refused")

@@ -19,6 +19,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import rasa_speed
 from bot.handoff import service
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import shared_store
@@ -75,6 +76,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        rasa_speed.install()  # built once per Rasa server process: the place for its speed fixes
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_wal)
 
