@@ -17,6 +17,8 @@ async def test_sqlite_store_uses_a_write_ahead_log(tmp_path: Path) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL (FULL is 2)
+    # Connections stay open between saves: closing the last one would checkpoint (fsync) each time.
+    assert (tmp_path / "tracker.db-wal").exists()
     saved = await store.retrieve("child-wal")
     assert [e.text for e in saved.events if isinstance(e, UserUttered)] == ["chào bạn"]
 

@@ -78,7 +78,15 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         rasa_speed.install()  # built once per Rasa server process: the place for its speed fixes
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens a file database with NullPool: every save opened and closed a
+            # connection, and the last close checkpoints the log (an fsync). Keep connections open.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+            )
             sa.event.listen(self.engine, "connect", _sqlite_wal)
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     def _keep_retention(self) -> None:
         """Once per server: purge conversations older than RETENTION_DAYS daily (bot/privacy/retention.py).
