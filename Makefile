@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv model run telegram web chromium screenshots test test-fast validate bench load lock clean purge
+.PHONY: help venv model run telegram web chromium nginx scale screenshots test test-fast validate bench load lock clean purge
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -34,6 +34,13 @@ chromium:  ## Debian's headless Chromium for the browser tests (never `playwrigh
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update && apt-get install -y --no-install-recommends chromium; } \
 	  || echo "warning: /usr/bin/chromium missing: browser tests will skip"
 
+nginx:  ## Debian's nginx, for `make scale` and its test
+	@test -x /usr/sbin/nginx || { [ "$$(id -u)" = 0 ] && apt-get update && apt-get install -y --no-install-recommends nginx; } \
+	  || echo "warning: /usr/sbin/nginx missing: make scale cannot start and its test skips"
+
+scale: venv web nginx  ## 2 instances (Rasa + actions) behind nginx on 127.0.0.1:8080, PostgreSQL + Redis (docs/scaling.md)
+	@set -a; [ -f .env ] && . ./.env; set +a; $(BIN)/python scripts/scale.py --instances $${INSTANCES:-2}
+
 screenshots: venv web  ## retake docs/screenshots (with `make run` in another terminal)
 	$(BIN)/python tests/web/take_screenshots.py http://localhost:5005
 
@@ -56,7 +63,7 @@ test: venv web chromium  ## all tests: unit, data validation, stories, evaluatio
 test-fast: venv web chromium  ## unit tests only (no training)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: venv  ## disclosure->alert time; training time, memory, latency and recall vs Rasa's default pipeline
+bench: venv  ## disclosure->alert time; then this bot vs the stock `rasa init` bot (speed, memory, training; NLU vs default pipeline)
 	$(BIN)/python scripts/bench_handoff.py
 	$(BIN)/python scripts/bench.py
 
