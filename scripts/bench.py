@@ -224,10 +224,11 @@ def serve_ours(model: str, work: Path, workers: int) -> tuple[RasaServer, Option
     return start_bot(model, work / "serve", True, env=env, stores=stores), db
 
 
-def our_bot(work: Path, seconds: float, workers: int, blind: list[Path]) -> tuple[dict, dict]:
-    print("[ours] training (fresh cache) ...", file=sys.stderr, flush=True)
-    model, train_s = train((ROOT / "config.yml").read_text(), work, "ours")
-    row: dict = {"training time (s)": train_s}
+def our_bot(work: Path, seconds: float, workers: int, blind: list[Path], model: Optional[str]) -> tuple[dict, dict]:
+    row: dict = {}
+    if not model:
+        print("[ours] training (fresh cache) ...", file=sys.stderr, flush=True)
+        model, row["training time (s)"] = train((ROOT / "config.yml").read_text(), work, "ours")
     bot, db = serve_ours(model, work, workers)
     nlu: dict = {}
     try:
@@ -293,6 +294,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=20, help="DIET epochs of the default pipeline (Rasa: 100)")
     ap.add_argument("--blind", type=Path, default=eval_blind.BLIND, help="folder of the blind sets")
     ap.add_argument("--skip-stock", action="store_true", help="only our bot (development)")
+    ap.add_argument("--model", help="serve this model instead of training ours (development; no training time)")
     ap.add_argument("--url", help="only drive a running bot (e.g. `make scale`'s nginx) at 1 and 20 conversations")
     a = ap.parse_args()
     if a.url:
@@ -307,7 +309,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         stock = {} if a.skip_stock else stock_bot(work, a.seconds)
-        ours, ours_nlu = our_bot(work, a.seconds, a.workers, blind)
+        ours, ours_nlu = our_bot(work, a.seconds, a.workers, blind, a.model)
         default_nlu, default_train = default_pipeline_nlu(work, a.epochs, blind) if blind else ({}, 0.0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
