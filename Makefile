@@ -65,7 +65,7 @@ test-fast: venv web chromium  ## unit tests only (no training)
 
 bench: venv  ## disclosure->alert time; then this bot vs the stock `rasa init` bot (speed, memory, training; NLU vs default pipeline)
 	$(BIN)/python scripts/bench_handoff.py
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 purge: venv  ## delete conversations older than RETENTION_DAYS (30) and anonymise old closed cases
 	$(BIN)/python scripts/purge.py
