@@ -63,7 +63,7 @@ test: venv web chromium  ## all tests: unit, data validation, stories, evaluatio
 test-fast: venv web chromium  ## unit tests only (no training)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: venv  ## disclosure->alert time; then this bot vs the stock `rasa init` bot (speed, memory, training; NLU vs default pipeline)
+bench: venv  ## disclosure->alert time; this bot vs the stock `rasa init` bot (speed, memory, training); BENCH_ARGS=--nlu: NLU vs default pipeline
 	$(BIN)/python scripts/bench_handoff.py
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
