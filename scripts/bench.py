@@ -149,6 +149,7 @@ def load_rows(url: str, seconds: float, row: dict) -> None:
 # --- the stock bot ---------------------------------------------------------------------------
 def stock_bot(work: Path, seconds: float) -> dict:
     folder = work / "stock"
+    folder.mkdir()  # `rasa init --no-prompt` needs the folder to exist
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(work / "stock-cache")}
     print("[stock] rasa init --no-prompt (trains) ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
