@@ -28,6 +28,7 @@ from tests.test_faults import PG, need_postgres, need_redis, pg_database  # noqa
 
 GROUP = -100900
 API_TOKEN = "scale-counsellor-token"
+PENDING = "SELECT count(*) FROM handoff_outbox WHERE sent_at IS NULL"
 
 
 def need_nginx() -> None:
@@ -83,7 +84,9 @@ CONVERSATIONS = [
 ]
 
 
-async def test_instance_killed_mid_conversation_loses_nothing(cluster, pg_database: str) -> None:  # noqa: F811
+async def test_instance_killed_mid_conversation_loses_nothing(
+    cluster, pg_database: str  # noqa: F811
+) -> None:
     c, api = cluster
     senders = [f"scale-{i}-{uuid.uuid4().hex[:6]}" for i in range(len(CONVERSATIONS))]
     answers: dict[str, list[tuple[int, list]]] = {s: [] for s in senders}
@@ -105,7 +108,7 @@ async def test_instance_killed_mid_conversation_loses_nothing(cluster, pg_databa
     assert status == 200 and "111" in _texts(replies)
     engine = sa.create_engine(f"{PG}/{pg_database}", future=True)
     with engine.connect() as conn:
-        pending = conn.execute(sa.text("SELECT count(*) FROM handoff_outbox WHERE sent_at IS NULL")).scalar()
+        pending = conn.execute(sa.text(PENDING)).scalar()
     assert pending >= 1, "the alert is still waiting when its instance dies"
 
     c.instances[0].kill()
@@ -136,7 +139,7 @@ async def test_instance_killed_mid_conversation_loses_nothing(cluster, pg_databa
     assert len(urgent_alerts()) == 1, api.sent_texts(GROUP)
     assert all(n == 1 for n in Counter(api.sent_texts(GROUP)).values()), "no message to counsellors twice"
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM handoff_outbox WHERE sent_at IS NULL")).scalar() == 0
+        assert conn.execute(sa.text(PENDING)).scalar() == 0
     engine.dispose()
 
 
@@ -170,11 +173,14 @@ async def test_counsellor_message_reaches_a_web_child_on_another_instance(cluste
             r = await client.post(f"{api_url}/{case_id}/message",
                                   json={"counsellor": "Lan", "text": "Chào bạn, mình là Lan."}, headers=auth)
             assert r.status_code == 200, r.text
+
+        def reached() -> bool:
+            return any("mình là Lan" in (m.get("text") or "") for m in received[before:]
+                       if isinstance(m, dict))
+
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any(
-            "mình là Lan" in (m.get("text") or "") for m in received[before:] if isinstance(m, dict)
-        ):
+        while time.monotonic() < deadline and not reached():
             await asyncio.sleep(0.1)
-        assert any("mình là Lan" in (m.get("text") or "") for m in received[before:] if isinstance(m, dict)), received
+        assert reached(), received
     finally:
         await sio.disconnect()

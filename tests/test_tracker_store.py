@@ -1,4 +1,5 @@
-"""The SQLite tracker store does not fsync on every save (WAL, synchronous=NORMAL): see bot/stores/tracker.py."""
+"""Speed fixes in the Rasa server (bot/stores/tracker.py, bot/rasa_speed.py): no fsync per save with SQLite
+(WAL, synchronous=NORMAL, pooled connections); one jsonschema validator for custom action replies."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,10 @@ def test_action_results_are_validated_with_one_validator(tmp_path: Path) -> None
 
     PrivateSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))  # installs bot/rasa_speed.py
     action = RemoteAction("action_tip", None)
-    good = {"events": [{"event": "slot", "name": "topic", "value": "passwords"}], "responses": [{"text": "Mẹo"}]}
+    good = {
+        "events": [{"event": "slot", "name": "topic", "value": "passwords"}],
+        "responses": [{"text": "Mẹo"}],
+    }
     calls = []
     original = jsonschema.validate
 

@@ -242,7 +242,9 @@ class WebChatInput(SocketIOInput):
         door = FrontDoor()  # empty, huge, flooding messages; the live relay to a counsellor
         on_new_message = door.wrap(on_new_message)
         sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=_client_manager()
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            client_manager=_client_manager(),
         )
         bp = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         door.attach(bp)
