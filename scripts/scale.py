@@ -62,7 +62,8 @@ class Cluster:
     nginx: Optional[subprocess.Popen] = None
 
     def stop(self) -> None:
-        procs = [p for i in self.instances for p in (i.rasa, i.actions)] + ([self.nginx] if self.nginx else [])
+        procs = [p for i in self.instances for p in (i.rasa, i.actions)]
+        procs += [self.nginx] if self.nginx else []
         for p in procs:
             if p.poll() is None:
                 p.terminate()
@@ -84,7 +85,10 @@ def stores(pg_url: str, redis_url: str, redis_db: int) -> str:
     )
     if pg.password:
         text += "  password: ${SCALE_PG_PASSWORD}\n"  # read from the environment, never written to disk
-    text += f"lock_store:\n  type: redis\n  url: {redis.hostname}\n  port: {redis.port or 6379}\n  db: {redis_db}\n"
+    text += (
+        f"lock_store:\n  type: redis\n  url: {redis.hostname}\n  port: {redis.port or 6379}\n"
+        f"  db: {redis_db}\n"
+    )
     return text
 
 
@@ -93,7 +97,8 @@ def ensure_database(pg_url: str) -> None:
 
     u = urlparse(pg_url)
     name = u.path.lstrip("/")
-    admin = sa.create_engine(pg_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT", future=True)
+    server = pg_url.rsplit("/", 1)[0]
+    admin = sa.create_engine(server + "/postgres", isolation_level="AUTOCOMMIT", future=True)
     with admin.connect() as conn:
         if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -103,7 +108,9 @@ def ensure_database(pg_url: str) -> None:
 def nginx_conf(listen: str, ports: list[int], prefix: Path) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
     text = (ROOT / "deploy" / "nginx.conf").read_text()
-    return text.replace("{{servers}}", servers).replace("{{listen}}", listen).replace("{{prefix}}", str(prefix))
+    for key, value in {"servers": servers, "listen": listen, "prefix": str(prefix)}.items():
+        text = text.replace("{{%s}}" % key, value)
+    return text
 
 
 def start_instance(model: str, workdir: Path, index: int, endpoints_text: str, env: dict) -> Instance:
@@ -111,7 +118,8 @@ def start_instance(model: str, workdir: Path, index: int, endpoints_text: str, e
     folder.mkdir(parents=True, exist_ok=True)
     port, actions_port = free_port(), free_port()
     endpoints = folder / "endpoints.yml"
-    endpoints.write_text(endpoints_text + f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
+    action_endpoint = f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
+    endpoints.write_text(endpoints_text + action_endpoint)
     actions = subprocess.Popen(
         [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
         cwd=ROOT, stdout=open(folder / "actions.log", "w"), stderr=subprocess.STDOUT, env=env,
@@ -149,14 +157,17 @@ def start_cluster(
         for inst in cluster.instances:
             _wait_until(lambda: http_json(f"http://127.0.0.1:{inst.actions_port}/health", timeout=2),
                         "action server", inst.actions)
-            _wait_until(lambda: http_json(f"{inst.url}/status", timeout=2).get("model_file"), "rasa", inst.rasa)
+            _wait_until(lambda: http_json(f"{inst.url}/status", timeout=2).get("model_file"),
+                        "rasa", inst.rasa)
         prefix = workdir / "nginx"
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (prefix / "tmp" / sub).mkdir(parents=True, exist_ok=True)
-        (prefix / "nginx.conf").write_text(nginx_conf(f"127.0.0.1:{port}", [i.port for i in cluster.instances], prefix))
+        conf = nginx_conf(f"127.0.0.1:{port}", [i.port for i in cluster.instances], prefix)
+        (prefix / "nginx.conf").write_text(conf)
         cluster.nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
                                          stdout=open(prefix / "nginx.out", "w"), stderr=subprocess.STDOUT)
-        _wait_until(lambda: http_json(f"{cluster.url}/status", timeout=2).get("model_file"), "nginx", cluster.nginx)
+        _wait_until(lambda: http_json(f"{cluster.url}/status", timeout=2).get("model_file"),
+                    "nginx", cluster.nginx)
     except BaseException:
         cluster.stop()
         raise
@@ -166,19 +177,23 @@ def start_cluster(
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instances", type=int, default=2)
-    ap.add_argument("--port", type=int, default=int(os.environ.get("SCALE_PORT", "8080")), help="nginx's port")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("SCALE_PORT", "8080")),
+                    help="nginx's port")
     ap.add_argument("--model", help="model file (default: scripts/model.py, trained when missing)")
     a = ap.parse_args()
     if not Path(NGINX).exists():
         print("nginx is missing: `make scale` installs it (apt-get install -y nginx)", file=sys.stderr)
         return 2
-    model = a.model or subprocess.run([sys.executable, str(ROOT / "scripts" / "model.py")], cwd=ROOT, check=True,
-                                      stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
+    model = a.model or subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "model.py")], cwd=ROOT, check=True, stdout=subprocess.PIPE,
+        text=True,
+    ).stdout.strip().splitlines()[-1]
     workdir = ROOT / "var" / "scale"
     cluster = start_cluster(model, workdir, a.instances, a.port)
     print(f"\n  nginx          {cluster.url}   (REST, web chat, webhooks, API)")
     for i, inst in enumerate(cluster.instances):
-        print(f"  instance {i}     Rasa {inst.url}, actions :{inst.actions_port}, logs var/scale/instance-{i}/")
+        print(f"  instance {i}     Rasa {inst.url}, actions :{inst.actions_port}, "
+              f"logs var/scale/instance-{i}/")
     print("  Ctrl-C stops everything.\n", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
