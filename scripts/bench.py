@@ -8,8 +8,9 @@
 3. Both are driven by the same closed-loop REST client (`drive`): C conversations, each sends its next
    message as soon as the previous reply arrives, a fresh sender every 4 messages, our own Vietnamese
    mix (never the evaluation texts), at 1 and at 20 conversations.
-4. NLU (optional, --nlu; it does not fit in the 15 minutes): Rasa's default pipeline, trained on our data with fewer DIET epochs (to fit
-   the time), against ours on the blind sets (tests/eval/blind/, scripts/eval_blind.py). Figures only.
+4. NLU (optional, --nlu; it does not fit in the 15 minutes): Rasa's default pipeline, trained on our
+   data with fewer DIET epochs, against ours on the blind sets (tests/eval/blind/, with
+   scripts/eval_blind.py). Figures only, never texts.
 
 Prints one table with a ratio column. Stop the bench's servers with Ctrl-C at any time.
 
@@ -117,7 +118,8 @@ async def drive(url: str, conversations: int, seconds: float) -> dict:
             text = MIX[(idx * 7 + n) % len(MIX)]
             t0 = time.monotonic()
             try:
-                resp = await client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+                resp = await client.post(f"{url}/webhooks/rest/webhook",
+                                         json={"sender": sender, "message": text})
                 if resp.status_code >= 400:
                     errors += 1
                 elif not resp.json():
@@ -133,7 +135,8 @@ async def drive(url: str, conversations: int, seconds: float) -> dict:
         # run its first (slow, graph-tracing) prediction and every reply path before the clock starts.
         for i in range(0, len(MIX), 4):
             await asyncio.gather(*(
-                client.post(f"{url}/webhooks/rest/webhook", json={"sender": f"warm-{run}-{i + j}", "message": text})
+                client.post(f"{url}/webhooks/rest/webhook",
+                            json={"sender": f"warm-{run}-{i + j}", "message": text})
                 for j, text in enumerate(MIX[i:i + 4])
             ))
         t0 = time.monotonic()
@@ -215,7 +218,8 @@ def drop_database(name: str) -> None:
 
     admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT", future=True)
     with admin.connect() as conn:
-        conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                     {"n": name})
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -235,7 +239,9 @@ def serve_ours(model: str, work: Path, workers: int) -> tuple[RasaServer, Option
     return start_bot(model, work / "serve", True, env=env, stores=stores), db
 
 
-def our_bot(work: Path, seconds: float, workers: int, blind: list[Path], model: Optional[str]) -> tuple[dict, dict]:
+def our_bot(
+    work: Path, seconds: float, workers: int, blind: list[Path], model: Optional[str]
+) -> tuple[dict, dict]:
     row: dict = {}
     if not model:
         print("[ours] training (fresh cache) ...", file=sys.stderr, flush=True)
@@ -307,8 +313,8 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=20, help="DIET epochs of the default pipeline (Rasa: 100)")
     ap.add_argument("--blind", type=Path, default=eval_blind.BLIND, help="folder of the blind sets")
     ap.add_argument("--skip-stock", action="store_true", help="only our bot (development)")
-    ap.add_argument("--model", help="serve this model instead of training ours (development; no training time)")
-    ap.add_argument("--url", help="only drive a running bot (e.g. `make scale`'s nginx) at 1 and 20 conversations")
+    ap.add_argument("--model", help="serve this model instead of training ours (development)")
+    ap.add_argument("--url", help="only drive a running bot (e.g. `make scale`'s nginx)")
     a = ap.parse_args()
     if a.url:
         row: dict = {}
@@ -326,8 +332,8 @@ def main() -> int:
         default_nlu, default_train = default_pipeline_nlu(work, a.epochs, blind) if blind else ({}, 0.0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nLatency and throughput: closed loop over REST, {a.seconds:.0f} s per level, a fresh sender every "
-          f"{PER_SENDER} messages; ours with {a.workers} Sanic worker(s)"
+    print(f"\nLatency and throughput: closed loop over REST, {a.seconds:.0f} s per level, "
+          f"a fresh sender every {PER_SENDER} messages; ours with {a.workers} Sanic worker(s)"
           + (" (PostgreSQL tracker, Redis lock store)" if a.workers > 1 else " (SQLite tracker)")
           + "; RSS per server process (largest worker).\n")
     print(table("this bot", "stock `rasa init` bot", ours, stock, "ours / stock"))
