@@ -154,6 +154,7 @@ def load_rows(url: str, seconds: float, row: dict) -> None:
         row[f"p50 ms @{conc}"] = r["p50"]
         row[f"p95 ms @{conc}"] = r["p95"]
         row[f"HTTP errors @{conc}"] = r["errors"]
+        row[f"answered with no message @{conc} (%)"] = 100 * r["empty"] / max(1, r["n"])
         print(f"  @{conc}: {r['rps']:.1f} msg/s, p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
               f"{r['n']} messages, {r['errors']} HTTP errors, {r['empty']} without a reply",
               file=sys.stderr, flush=True)
