@@ -264,7 +264,7 @@ def our_bot(
 
 
 # --- NLU comparison --------------------------------------------------------------------------
-FIGURE = re.compile(r"^([a-z][a-z0-9 /()\-]+): ([0-9.]+)% of ([0-9]+)$")
+FIGURE = re.compile(r"^([a-z][a-z0-9_ /()\-]+): ([0-9.]+)% of ([0-9]+)$")
 
 
 def blind_scores(url: str, sets: list[Path]) -> dict:
