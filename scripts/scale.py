@@ -195,14 +195,17 @@ def main() -> int:
         print(f"  instance {i}     Rasa {inst.url}, actions :{inst.actions_port}, "
               f"logs var/scale/instance-{i}/")
     print("  Ctrl-C stops everything.\n", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C reaches every process of the terminal at once: an instance stopping then is no failure.
+    stopping: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _: stopping.append(signum))
+    signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))
     try:
-        while all(p.poll() is None for i in cluster.instances for p in (i.rasa, i.actions)):
+        while not stopping and all(p.poll() is None for i in cluster.instances for p in (i.rasa, i.actions)):
             time.sleep(1)
+        if stopping:
+            return 0
         print("an instance stopped; stopping the others", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 0
     finally:
         cluster.stop()
 
