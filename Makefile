@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv model run telegram web chromium screenshots test test-fast validate bench load lock clean purge report posters
+.PHONY: help venv model run telegram web chromium nginx scale screenshots test test-fast validate bench load lock clean purge report posters
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -33,6 +33,13 @@ web: $(WEB_STAMP)  ## install the web chat's socket.io-client from the npm regis
 chromium:  ## Debian's headless Chromium for the browser tests (never `playwright install`)
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update && apt-get install -y --no-install-recommends chromium; } \
 	  || echo "warning: /usr/bin/chromium missing: browser tests will skip"
+
+nginx:  ## Debian's nginx, for `make scale` and its test
+	@test -x /usr/sbin/nginx || { [ "$$(id -u)" = 0 ] && apt-get update && apt-get install -y --no-install-recommends nginx; } \
+	  || echo "warning: /usr/sbin/nginx missing: make scale cannot start and its test skips"
+
+scale: venv web nginx  ## 2 instances (Rasa + actions) behind nginx on 127.0.0.1:8080, PostgreSQL + Redis (docs/scaling.md)
+	@set -a; [ -f .env ] && . ./.env; set +a; $(BIN)/python scripts/scale.py --instances $${INSTANCES:-2}
 
 screenshots: venv web  ## retake docs/screenshots (with `make run` in another terminal)
 	$(BIN)/python tests/web/take_screenshots.py http://localhost:5005
@@ -67,10 +74,10 @@ test: venv web chromium  ## all tests: unit, data validation, stories, evaluatio
 test-fast: venv web chromium  ## unit tests only (no training)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: venv  ## disclosure->alert time, real alert behind a 1,000-case flood; training time, memory, latency and recall
+bench: venv  ## disclosure->alert; real alert behind a 1,000-case flood; this bot vs the stock `rasa init` bot; BENCH_ARGS=--nlu: NLU vs default pipeline
 	$(BIN)/python scripts/bench_handoff.py
 	$(BIN)/python scripts/bench_flood.py
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 purge: venv  ## delete conversations older than RETENTION_DAYS (30) and anonymise old closed cases
 	$(BIN)/python scripts/purge.py

@@ -38,6 +38,8 @@ What it changes in Rasa's ``SocketIOInput``:
   (``bot_received``), and report honestly whether they were ``delivered`` or only ``queued``.
 - Messages longer than ``max_message_length`` are cut; metadata sent by the browser is ignored.
 - The output channel is named ``webchat`` and ``send_custom_json`` emits ``{"custom": ...}``.
+- With ``SOCKETIO_REDIS_URL`` set, python-socketio's Redis manager carries emits between processes
+  (several Sanic workers or instances behind nginx; docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -132,6 +134,17 @@ def _client_source(sio: AsyncServer, sid: Text, namespace: Optional[Text]) -> Op
     """Keyed hash of the browser's address: new web sessions are free, the address is not."""
     request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
     return source_of(getattr(request, "remote_addr", None) or getattr(request, "ip", None))
+
+
+def _client_manager() -> Any:
+    """With SOCKETIO_REDIS_URL, rooms live in Redis: an emit from any Rasa process (a counsellor's
+    message, a pushed reply) reaches the socket wherever it is connected (docs/scaling.md)."""
+    url = os.environ.get("SOCKETIO_REDIS_URL")
+    if not url:
+        return None  # python-socketio's in-process manager
+    from socketio import AsyncRedisManager
+
+    return AsyncRedisManager(url, channel=os.environ.get("SOCKETIO_REDIS_CHANNEL", "webchat"))
 
 
 async def _maybe_await(result: Any) -> Any:
@@ -355,7 +368,11 @@ class WebChatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Socket.io handlers plus the static routes of the page and the widget."""
         door = FrontDoor()  # empty, huge, flooding messages; the live relay to a counsellor
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            client_manager=_client_manager(),
+        )
         bp = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         door.attach(bp)
         self.sio = sio
