@@ -66,9 +66,10 @@ posters: venv  ## printable A4 posters per age band with a QR code: make posters
 	@test -n "$(URL)" || { echo "usage: make posters URL=https://your-web-chat"; exit 2; }
 	$(BIN)/python scripts/posters.py $(URL)
 
-test: venv web chromium  ## all tests: unit, data validation, stories, evaluation on dev.jsonl
+test: venv web chromium nginx  ## all tests: unit, data validation, stories, evaluation on dev.jsonl and the blind holdout set
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/python scripts/validate_content.py
+	$(BIN)/python scripts/validate_directory.py
 	$(BIN)/python -m pytest -q
 
 test-fast: venv web chromium  ## unit tests only (no training)
