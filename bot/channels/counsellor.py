@@ -269,7 +269,7 @@ class CounsellorInput(InputChannel):
                 return refused  # type: ignore[return-value]
             status = request.args.get("status")
             if request.args.get("missing_outcome") in ("1", "true"):
-                return response.json({"cases": [c.to_json() for c in service.missing_outcomes(self.store)]})
+                return response.json({"cases": [c.to_json() for c in await off_loop(service.missing_outcomes, self.store)]})
             if status and status not in STATUSES:
                 return response.json({"error": f"status must be one of {', '.join(STATUSES)}"}, status=400)
             await off_loop(access.audit, self.store, who.label, "list")
@@ -345,7 +345,8 @@ class CounsellorInput(InputChannel):
 
         @api.route("/cases/<case_id:int>/outcome", methods=["POST"])
         async def outcome(request: Request, case_id: int) -> HTTPResponse:
-            if (refused := guard(request)) is not None:
+            who, refused = await self.caller(request)
+            if refused is not None:
                 return refused
             body = request.json if request.body else None
             body = body if isinstance(body, dict) else {}
@@ -353,11 +354,14 @@ class CounsellorInput(InputChannel):
             if not isinstance(refs, list):
                 return response.json({"error": "referrals must be a list"}, status=400)
             try:
-                result = await off_loop(service.record_outcome, self.store, case_id, body.get("outcome"), refs, body.get("reporter"))
+                result = await off_loop(
+                    service.record_outcome, self.store, case_id, body.get("outcome"), refs, body.get("reporter")
+                )
             except outcomes.OutcomeError as exc:
                 return response.json({"error": str(exc)}, status=409 if "already" in str(exc) else 400)
             except CaseError as exc:
                 return response.json({"error": str(exc)}, status=404 if "exist" in str(exc) else 409)
+            await off_loop(access.audit, self.store, who.label, "outcome", case_id)
             return response.json({"case": case_id, **result.to_json()})
 
         @api.exception(StoreUnavailable)
