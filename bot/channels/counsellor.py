@@ -58,6 +58,7 @@ from bot.handoff.store import (
     HandoffStore,
     StoreUnavailable,
     off_loop,
+    stop_task,
     shared_store,
 )
 
@@ -196,7 +197,7 @@ class CounsellorInput(InputChannel):
             name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
             who = access.Counsellor(name, access.SUPERVISOR)
         if who is None:
-            if not self.settings.api_token and not await off_loop(access.any_tokens, self.store):
+            if not self.settings.api_token and not access.any_tokens(self.store):
                 return None, response.json(
                     {"error": "counsellor API disabled: issue tokens or set COUNSELLOR_API_TOKEN"}, status=503)
             self.backoff.failed(client)
@@ -250,9 +251,7 @@ class CounsellorInput(InputChannel):
         @api.listener("before_server_stop")
         async def stop_worker(*_: Any) -> None:
             if self._worker is not None:
-                self._worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._worker
+                await stop_task(self._worker)
                 self._worker = None
 
         NOT_YOURS = {"error": "only the counsellor who claimed the case (or a supervisor) may do this"}

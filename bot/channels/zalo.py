@@ -51,7 +51,7 @@ from bot.channels.zalo_state import ZaloState, event_key
 from bot.handoff import notify
 from bot.handoff import texts as handoff_texts
 from bot.handoff.settings import HandoffSettings
-from bot.handoff.store import HandoffStore, shared_store, utcnow
+from bot.handoff.store import HandoffStore, shared_store, stop_task, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -247,9 +247,7 @@ class ZaloInput(InputChannel):
         @zalo_webhook.listener("before_server_stop")
         async def stop(*_: Any) -> None:
             if self._worker is not None:
-                self._worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._worker
+                await stop_task(self._worker)
                 self._worker = None
             for task in list(self._tasks):  # let replies being sent finish
                 with contextlib.suppress(Exception):

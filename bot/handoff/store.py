@@ -15,6 +15,7 @@ Only redacted text (bot/privacy) is ever stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -251,6 +252,19 @@ async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         name = getattr(fn, "__qualname__", getattr(fn, "__name__", "call"))
         logger.error("case store did not answer within %.0f s (%s)", db_timeout() + 1.0, name)
         raise StoreUnavailable(name) from None
+
+
+async def stop_task(task: "asyncio.Future[Any]") -> None:
+    """Cancel a background worker and wait until it has really stopped.
+
+    Python 3.10's `wait_for` (in `off_loop`) can swallow a cancel that lands as its call finishes, and
+    the worker then runs on: a plain `cancel(); await task` waited for ever and hung server shutdown.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
 
 
 @dataclass(frozen=True)
