@@ -29,6 +29,8 @@ fi
 # supervisord (deploy/supervisord.conf) keeps each process alive on its own: a crash restarts that
 # process (with a growing wait if it keeps crashing) while the others keep serving, so a child still
 # gets the 111 message from Rasa while the action server comes back.
+# The folder run.sh was started in (not the real path of deploy/): relative paths and var/ are read there.
+export SAFEKIDS_ROOT="$PWD"
 export BIN="$PWD/$BIN" MODEL HOST PORT ACTIONS_PORT ENDPOINTS
 export RASA_AUTH_ARGS="${AUTH[*]:-}"
 export RASA_CORS="${CORS_ORIGINS:-http://localhost:$PORT}"
@@ -54,7 +56,7 @@ cat <<MSG
   Web chat       http://$HOST:$PORT/webhooks/webchat/   (widget: /webhooks/webchat/widget.js, demo: /webhooks/webchat/embed-demo.html)
   Telegram       $([ -n "${TELEGRAM_TOKEN:-}" ] && { [ -n "${TELEGRAM_WEBHOOK_URL:-}" ] && echo "webhook $TELEGRAM_WEBHOOK_URL" || echo "polling runner (python -m bot.telegram)"; } || echo "off (set TELEGRAM_TOKEN)")
   Zalo OA        $([ -n "${ZALO_APP_ID:-}" ] && echo "webhook http://$HOST:$PORT/webhooks/zalo/webhook" || echo "off (set ZALO_APP_ID)")
-  Processes      $BIN/supervisorctl -c deploy/supervisord.conf status   (each one restarted if it dies)
+  Processes      SAFEKIDS_ROOT=$PWD $BIN/supervisorctl -c deploy/supervisord.conf status   (each one restarted if it dies)
   Ctrl-C stops everything.
 
 MSG
