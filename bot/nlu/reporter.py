@@ -39,6 +39,8 @@ _ADULT = re.compile(
         r"\b(co giao|thay giao|giao vien|phu huynh|me chau|bo chau|ba chau) day (a|ạ)\b",
         rf"\bhoc sinh lop \d+\w?( cua)? {_MINE}\b",
         r"\b(lop|truong|doi) toi\b",
+        # a pupil who tells the writer: "học sinh kể với tôi", "một em tâm sự với cô"
+        r"\b(hoc sinh|hoc tro|hs|mot em|em hoc sinh)( \w+){0,3} (ke|tam su|noi|thu nhan|bao) (voi|cho) (toi|co|thay|minh)\b",
         r"\b(ong ba|ba|ong|ba ngoai|ba noi) (trong|cham|nuoi|giu) (chau|be)\b",
         r"\b(phu huynh|giao vien|co giao|thay giao|bao mau) (day|chu nhiem|cua) (lop|truong|hoc sinh|chau|be|em)\b",
         r"\b(me|bo|ba|cha) (cua )?(chau|be|em|hoc sinh) (day|a|xin|muon|can)\b",

@@ -16,6 +16,7 @@ from bot.nlu.reporter import reporter_of
     "con em nó bảo không muốn đi học vì bị bạn đánh",
     "toi la me cua chau, chau bi nguoi la xin anh",
     "my son is being bullied online",
+    "nếu học sinh kể với tôi là em bị bắt nạt thì tôi nên làm gì",
 ])
 def test_adults_reporting_for_a_child(text):
     assert reporter_of(text) == "adult"
