@@ -103,7 +103,7 @@ def make_run(trained_model: str, tmp_path: Path) -> Iterator[tuple[Path, str, st
         "PORT": str(port),
         "ACTIONS_PORT": str(actions_port),
         "TELEGRAM_TOKEN": "",
-        "RASA_API_TOKEN": "",
+        "RASA_API_TOKEN": "supervised-test-token",  # the admin API always needs one (issue 13)
         "DATABASE_URL": f"sqlite:///{project / 'var' / 'handoff.db'}",
         "RASA_TELEMETRY_ENABLED": "false",
     }
@@ -125,7 +125,8 @@ def make_run(trained_model: str, tmp_path: Path) -> Iterator[tuple[Path, str, st
 def test_killing_the_action_server_leaves_rasa_answering_and_it_comes_back(make_run) -> None:
     project, rasa, actions, proc, log = make_run
     wait_for(lambda: up(f"{actions}/health"), "the action server", 300, proc, log)
-    wait_for(lambda: up(f"{rasa}/status") and bool(http_json(f"{rasa}/status", timeout=2).get("model_file")),
+    status = f"{rasa}/status?token=supervised-test-token"
+    wait_for(lambda: up(status) and bool(http_json(status, timeout=2).get("model_file")),
              "Rasa with its model", 300, proc, log)
     rasa_port, actions_port = int(rasa.rsplit(":", 1)[1]), int(actions.rsplit(":", 1)[1])
     rasa_pid = listening_pid(rasa_port)
