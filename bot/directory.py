@@ -10,6 +10,7 @@ the local entries after the national ones. `DIRECTORY_FILE` points elsewhere (te
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -157,11 +158,20 @@ def path() -> Path:
 
 def load(file: Optional[Path] = None) -> List[Entry]:
     """The shown entries (templates left out). Raises ValueError when the file does not validate."""
-    raw = yaml.safe_load((file or path()).read_text(encoding="utf-8"))
+    file = file or path()
+    stat = file.stat()
+    return list(_load(file, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(file: Path, mtime_ns: int, size: int) -> Tuple[Entry, ...]:
+    """Parsed once per version of the file: parsing the YAML was a quarter of the action server's time
+    under load (it runs after every disclosure). An edited file is read again on the next call."""
+    raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     errors, _ = validate(raw)
     if errors:
         raise ValueError("; ".join(errors))
-    return [_entry(item) for item in raw["entries"] if not item.get("template")]
+    return tuple(_entry(item) for item in raw["entries"] if not item.get("template"))
 
 
 def areas(entries: List[Entry]) -> List[Tuple[str, str]]:

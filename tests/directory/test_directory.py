@@ -144,6 +144,19 @@ def test_one_area_needs_no_question(tmp_path, monkeypatch):
     assert [e.id for e in directory.local_for(entries, "disclose_grooming", None)] == ["police-a"]
 
 
+def test_an_edited_file_is_read_again(tmp_path):
+    """Parsed entries are cached per version of the file: a district's edit shows without a restart."""
+    file = tmp_path / "d.yml"
+    write = lambda extra: file.write_text(  # noqa: E731
+        yaml.safe_dump({"entries": NATIONAL + extra}, allow_unicode=True), encoding="utf-8"
+    )
+    write([])
+    assert [e.id for e in directory.load(file)] == [e["id"] for e in NATIONAL]
+    assert directory.load(file) == directory.load(file)
+    write([local("police-a", "Quài Cang", ["police"])])
+    assert [e.id for e in directory.load(file)][-1] == "police-a"
+
+
 # --- the actions ---------------------------------------------------------------------------------
 def tracker(intent: str, slots: dict, text: str = "", entities: list | None = None) -> Tracker:
     latest = {
