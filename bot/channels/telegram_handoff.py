@@ -3,7 +3,8 @@
 In the counsellors' group (`COUNSELLOR_CHAT_ID`), only users listed in `COUNSELLOR_IDS` may act:
 - the "Nhận ca" button of an alert claims the case (the alert is edited to show who took it);
 - a Telegram *reply* to any message of a case sends the reply to the child;
-- `/dong <id>` or the "Đóng ca" button closes the case.
+- `/dong <id>` or the "Đóng ca" button closes the case, then asks for its outcome, referrals and who
+  reported, one tap each (`telegram_outcome`).
 Anyone else is refused and the attempt is logged (case and user id only, never text).
 
 The child's side (relaying their messages while a case is claimed) is `bot/channels/relay.py`,
@@ -18,6 +19,7 @@ from typing import Any, Optional
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.channels import telegram_outcome
 from bot.channels.counsellor import send_counsellor_message, tell_child, tell_child_closed
 from bot.channels.telegram_client import TelegramSender
 from bot.handoff import access, notify, service, texts
@@ -76,7 +78,8 @@ class TelegramHandoff:
     async def _button(self, query: Any, sender: TelegramSender, app: Any) -> None:
         data = query.data or ""
         user = query.from_user
-        action, _, raw = data.removeprefix("handoff:").partition(":")
+        action, _, rest = data.removeprefix("handoff:").partition(":")
+        raw, _, code = rest.partition(":")  # `code`: the answer of an outcome question
         if not data.startswith("handoff:") or not raw.isdigit():
             await sender.answer_callback(query.id)
             return
@@ -98,6 +101,8 @@ class TelegramHandoff:
         elif action == "close":
             await self._answer_query(sender, query.id, f"Đóng ca #{case_id}.")
             await self._close(case_id, user, sender, app, None)
+        elif action in telegram_outcome.STEPS:
+            await telegram_outcome.on_tap(self.store, query, sender, action, case_id, code, self.label(user))
         else:
             await sender.answer_callback(query.id)
 
@@ -119,6 +124,7 @@ class TelegramHandoff:
         access.audit(self.store, self.label(user), "close", case_id)
         await notify.deliver_due(self.store, sender.bot)
         await tell_child_closed(app, case)
+        await telegram_outcome.ask(self.store, self.settings.chat_id, case_id, sender)  # never raises
 
     async def _answer(self, case_id: int, user: Any, text: str, sender: TelegramSender, app: Any, chat_id: int) -> None:
         who = self.label(user)

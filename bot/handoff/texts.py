@@ -187,6 +187,69 @@ def deleted_text(case: Case) -> str:
     return f"[Ca #{case.id}] Trẻ đã yêu cầu xóa dữ liệu; ca đã đóng và nội dung đã được xóa."
 
 
+# --- the outcome of a closed case, asked on Telegram (codes: bot/handoff/outcomes.py) -------------
+OUTCOME_LABELS = {
+    "supported_safe": "Đã hỗ trợ, trẻ an toàn",
+    "referred": "Đã chuyển gửi",
+    "stopped_answering": "Trẻ không trả lời nữa",
+    "not_a_case": "Không phải ca thật",
+}
+REFERRAL_LABELS = {
+    "111": "Tổng đài 111",
+    "police_113": "Công an 113",
+    "health": "Y tế",
+    "social_protection": "Bảo trợ xã hội",
+    "school": "Nhà trường",
+    "platform_takedown": "Gỡ nội dung trên mạng",
+}
+REPORTER_LABELS = {"child": "Trẻ tự kể", "parent": "Cha mẹ", "teacher": "Thầy cô", "other_adult": "Người lớn khác"}
+OUTCOME_QUESTIONS = {
+    "outcome": "Kết quả của ca thế nào?",
+    "ref": "Đã chuyển gửi tới đâu? Chọn một hay nhiều nơi (bấm lần nữa để bỏ chọn), rồi bấm Xong.",
+    "who": "Ai là người báo ca này?",
+}
+SKIP_BUTTON = "Bỏ qua"
+DONE_BUTTON = "Xong"
+CHOSEN_MARK = "✅ "
+SKIPPED = "(bỏ qua)"
+OUTCOME_SAVED = "Đã ghi kết quả, cảm ơn."
+OUTCOME_STALE = "Câu này đã có người trả lời rồi."
+
+
+OUTCOME_SKIPPED = "Đã bỏ qua: ca vẫn nằm trong danh sách thiếu kết quả."
+
+
+def outcome_head(case_id: int, recorded: bool, who: str | None = None) -> str:
+    """First line of the outcome message: the questions, or that the outcome is recorded (by `who`)."""
+    if recorded:
+        return f"[Ca #{case_id}] ✅ Đã ghi kết quả" + (f" ({who})." if who else ".")
+    return f"[Ca #{case_id}] Ca đã đóng. Ghi lại kết quả nhé: mỗi câu một chạm, câu nào chưa rõ thì bỏ qua."
+
+
+def outcome_answer_lines(outcome: str | None, referrals: tuple[str, ...], reporter: str | None) -> list[str]:
+    """The three answers, in the order they are asked."""
+    return [
+        f"Kết quả: {OUTCOME_LABELS.get(outcome or '', SKIPPED)}",
+        "Chuyển gửi: " + (", ".join(REFERRAL_LABELS[r] for r in referrals) or SKIPPED),
+        f"Người báo: {REPORTER_LABELS.get(reporter or '', SKIPPED)}",
+    ]
+
+
+def outcome_skipped_text(case_id: int) -> str:
+    return (
+        f"[Ca #{case_id}] Chưa ghi kết quả (đã bỏ qua cả ba câu): ca nằm trong danh sách thiếu kết quả. "
+        f"Có thể ghi sau qua API: POST /cases/{case_id}/outcome."
+    )
+
+
+def outcome_already(case_id: int) -> str:
+    return f"Ca #{case_id} đã được ghi kết quả rồi, không cần ghi lại."
+
+
+def outcome_not_recorded(case_id: int, reason: str) -> str:
+    return f"[Ca #{case_id}] Không ghi được kết quả: {reason}"
+
+
 def unreachable_text(case_id: int, reason: str) -> str:
     """The counsellor's message could not reach the child now; it is kept on the case."""
     return (

@@ -52,6 +52,7 @@ class Call:
     params: dict[str, Any]
     status: int = 200
     at: float = field(default_factory=time.monotonic)
+    result: Any = None  # what the fake answered (e.g. the sent message, with its message_id)
 
 
 class FakeBotAPI:
@@ -195,10 +196,11 @@ class FakeBotAPI:
         if refused is not None:
             self.calls.append(Call(method, params, refused["error_code"]))
             return web.json_response(refused, status=refused["error_code"])
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
         handler = getattr(self, f"_api_{method}", None)
-        result = await handler(params) if handler else True
-        return web.json_response({"ok": True, "result": result})
+        call.result = await handler(params) if handler else True
+        return web.json_response({"ok": True, "result": call.result})
 
     def _refusal(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """Telegram's own refusals: a text that is too long (400) and a chat over its rate (429)."""
