@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Tuple
+from typing import Any, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -74,17 +74,26 @@ def record(
     referrals: Iterable[str],
     reporter: Optional[str],
 ) -> Outcome:
-    """Store a case's outcome once (OutcomeError if it was already recorded or a code is unknown)."""
+    """Store a case's outcome once (OutcomeError if it was already recorded or a code is unknown).
+
+    A row whose outcome was skipped (the other answers given) stays "missing outcome", in the API as in
+    the report, and its outcome may be filled in once later; its referrals and reporter are kept."""
     outcome, refs, reporter = check(outcome, referrals, reporter)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     try:
         with _engine(engine).begin() as conn:
+            if outcome is not None:
+                filled = conn.execute(
+                    outcomes_table.update()
+                    .where(outcomes_table.c.case_id == case_id, outcomes_table.c.outcome.is_(None))
+                    .values(outcome=outcome, recorded_at=now)
+                ).rowcount
+                if filled:
+                    row = conn.execute(sa.select(outcomes_table).where(outcomes_table.c.case_id == case_id)).one()
+                    return _outcome(row)
             conn.execute(
                 outcomes_table.insert().values(
-                    case_id=case_id,
-                    outcome=outcome,
-                    referrals=",".join(refs),
-                    reporter=reporter,
-                    recorded_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                    case_id=case_id, outcome=outcome, referrals=",".join(refs), reporter=reporter, recorded_at=now
                 )
             )
     except sa.exc.IntegrityError as exc:
@@ -92,14 +101,18 @@ def record(
     return Outcome(case_id, outcome, refs, reporter)
 
 
-def get(engine: sa.engine.Engine, case_id: int) -> Optional[Outcome]:
-    with _engine(engine).connect() as conn:
-        row = conn.execute(sa.select(outcomes_table).where(outcomes_table.c.case_id == case_id)).first()
-    if row is None:
-        return None
+def _outcome(row: Any) -> Outcome:
     return Outcome(row.case_id, row.outcome, tuple(r for r in row.referrals.split(",") if r), row.reporter)
 
 
-def recorded_ids(engine: sa.engine.Engine) -> List[int]:
+def get(engine: sa.engine.Engine, case_id: int) -> Optional[Outcome]:
     with _engine(engine).connect() as conn:
-        return [r.case_id for r in conn.execute(sa.select(outcomes_table.c.case_id))]
+        row = conn.execute(sa.select(outcomes_table).where(outcomes_table.c.case_id == case_id)).first()
+    return None if row is None else _outcome(row)
+
+
+def recorded_ids(engine: sa.engine.Engine) -> List[int]:
+    """Cases whose outcome is known (a row with a skipped outcome does not count)."""
+    with _engine(engine).connect() as conn:
+        query = sa.select(outcomes_table.c.case_id).where(outcomes_table.c.outcome.is_not(None))
+        return [r.case_id for r in conn.execute(query)]

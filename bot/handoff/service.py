@@ -111,10 +111,12 @@ def record_outcome(
     case = store.get(case_id)
     if case.status != CLOSED:
         raise CaseError(f"case {case_id} is {case.status}: close it first")
+    earlier = outcomes.get(store.engine, case_id)  # a skipped outcome being filled in: its referrals counted
     result = outcomes.record(store.engine, case_id, outcome, referrals, reporter)
     report.record("case_outcome", outcome=result.outcome, reporter=result.reporter)
     for target in result.referrals:
-        report.record("referral", referral=target)
+        if earlier is None or target not in earlier.referrals:
+            report.record("referral", referral=target)
     return result
 
 

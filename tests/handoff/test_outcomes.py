@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.handoff import outcomes, service
+from bot.handoff.outcomes import OutcomeError
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CaseError
 from bot.reports import events
@@ -72,6 +73,12 @@ def test_skipped_outcome_stays_missing_and_open_cases_are_refused(sqlite_store):
         sqlite_store, case_id, None, [], "parent"
     )  # every button skipped but "who reported"
     assert outcomes.get(sqlite_store.engine, case_id).outcome is None
+    assert [c.id for c in service.missing_outcomes(sqlite_store)] == [case_id]  # as the report counts it
+    service.record_outcome(sqlite_store, case_id, "referred", ["health"], "parent")  # completed later, once
+    assert outcomes.get(sqlite_store.engine, case_id).outcome == "referred"
+    assert service.missing_outcomes(sqlite_store) == []
+    with pytest.raises(OutcomeError):
+        service.record_outcome(sqlite_store, case_id, "supported_safe")
     waiting = service.request_counsellor(sqlite_store, SETTINGS, "c2", "rest", "low", "express_distress").case
     with pytest.raises(CaseError, match="close it first"):
         service.record_outcome(sqlite_store, waiting.id, "supported_safe")
