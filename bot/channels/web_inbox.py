@@ -5,6 +5,8 @@ what matters: counsellor messages and handoff notices are stored here first (tab
 `webchat_inbox`, in the case store's database, `DATABASE_URL`), sent with their id, and removed
 only when the widget acknowledges them (`bot_received`). When the widget reconnects with its session
 id, whatever is still here is replayed in order. Entries older than `KEEP_DAYS` are dropped.
+With several instances (socket.io over Redis) the table is shared: the instance whose socket got the
+acknowledgement removes the row, and the instance that sent the message sees it gone (`holds`).
 
 The calls are blocking (SQLAlchemy): the channel runs them in a thread (`asyncio.to_thread`).
 """
@@ -72,6 +74,16 @@ class WebInbox:
                 .order_by(inbox_table.c.id)
             ).all()
         return [(int(row.id), json.loads(row.payload)) for row in rows]
+
+    def holds(self, session_id: str, msg_id: int) -> bool:
+        """Is this message still waiting for the widget's confirmation? (Another instance may have had it.)"""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(inbox_table.c.id).where(
+                    inbox_table.c.id == msg_id, inbox_table.c.session_id == session_id
+                )
+            ).first()
+        return row is not None
 
     def remove(self, session_id: str, ids: list[int]) -> int:
         """The widget has shown these: forget them. Returns how many were removed."""
