@@ -36,19 +36,26 @@ inbox_table = sa.Table(
 )
 
 
+# One for the process: inboxes (one per channel object) may share an engine and race to create the table.
+_create_lock = threading.Lock()
+
+
 class WebInbox:
     """Undelivered messages per web chat conversation (session id)."""
 
     def __init__(self, engine: Optional[sa.engine.Engine] = None) -> None:
         self._engine = engine
-        self._lock = threading.Lock()
 
     @property
     def engine(self) -> sa.engine.Engine:
         engine = self._engine or shared_store().engine
-        with self._lock:
+        with _create_lock:
             if not getattr(engine, "_webchat_inbox_ready", False):  # once per engine (tests make several)
-                _metadata.create_all(engine)
+                try:
+                    _metadata.create_all(engine)
+                except sa.exc.DBAPIError:  # another process (instance) created it meanwhile
+                    if not sa.inspect(engine).has_table(inbox_table.name):
+                        raise
                 engine._webchat_inbox_ready = True  # type: ignore[attr-defined]
         return engine
 

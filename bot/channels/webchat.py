@@ -486,14 +486,14 @@ class WebChatInput(SocketIOInput):
             ids = [i for i in raw if isinstance(i, int)][:100] if isinstance(raw, list) else []
             if not session_id or not ids:
                 return {"ok": False}
+            try:  # removed before the sender is told: "delivered" means the row is gone, on every instance
+                await asyncio.to_thread(self.inbox.remove, session_id, ids)
+            except Exception as exc:  # noqa: BLE001 - shown again on the next reconnect: the page skips it
+                logger.error("Web chat: could not clear delivered messages (%s)", type(exc).__name__)
             for msg_id in ids:
                 waiter = self._acks.get((session_id, msg_id))
                 if waiter is not None and not waiter.done():
                     waiter.set_result(True)
-            try:
-                await asyncio.to_thread(self.inbox.remove, session_id, ids)
-            except Exception as exc:  # noqa: BLE001 - shown again on the next reconnect: the page skips it
-                logger.error("Web chat: could not clear delivered messages (%s)", type(exc).__name__)
             return {"ok": True}
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
