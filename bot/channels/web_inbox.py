@@ -5,6 +5,8 @@ what matters: counsellor messages and handoff notices are stored here first (tab
 `webchat_inbox`, in the case store's database, `DATABASE_URL`), sent with their id, and removed
 only when the widget acknowledges them (`bot_received`). When the widget reconnects with its session
 id, whatever is still here is replayed in order. Entries older than `KEEP_DAYS` are dropped.
+With several instances (socket.io over Redis) the table is shared: the instance whose socket got the
+acknowledgement removes the row, and the instance that sent the message sees it gone (`holds`).
 
 The calls are blocking (SQLAlchemy): the channel runs them in a thread (`asyncio.to_thread`).
 """
@@ -34,19 +36,26 @@ inbox_table = sa.Table(
 )
 
 
+# One for the process: inboxes (one per channel object) may share an engine and race to create the table.
+_create_lock = threading.Lock()
+
+
 class WebInbox:
     """Undelivered messages per web chat conversation (session id)."""
 
     def __init__(self, engine: Optional[sa.engine.Engine] = None) -> None:
         self._engine = engine
-        self._lock = threading.Lock()
 
     @property
     def engine(self) -> sa.engine.Engine:
         engine = self._engine or shared_store().engine
-        with self._lock:
+        with _create_lock:
             if not getattr(engine, "_webchat_inbox_ready", False):  # once per engine (tests make several)
-                _metadata.create_all(engine)
+                try:
+                    _metadata.create_all(engine)
+                except sa.exc.DBAPIError:  # another process (instance) created it meanwhile
+                    if not sa.inspect(engine).has_table(inbox_table.name):
+                        raise
                 engine._webchat_inbox_ready = True  # type: ignore[attr-defined]
         return engine
 
@@ -72,6 +81,16 @@ class WebInbox:
                 .order_by(inbox_table.c.id)
             ).all()
         return [(int(row.id), json.loads(row.payload)) for row in rows]
+
+    def holds(self, session_id: str, msg_id: int) -> bool:
+        """Is this message still waiting for the widget's confirmation? (Another instance may have had it.)"""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(inbox_table.c.id).where(
+                    inbox_table.c.id == msg_id, inbox_table.c.session_id == session_id
+                )
+            ).first()
+        return row is not None
 
     def remove(self, session_id: str, ids: list[int]) -> int:
         """The widget has shown these: forget them. Returns how many were removed."""

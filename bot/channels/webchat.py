@@ -39,7 +39,9 @@ What it changes in Rasa's ``SocketIOInput``:
 - Messages longer than ``max_message_length`` are cut; metadata sent by the browser is ignored.
 - The output channel is named ``webchat`` and ``send_custom_json`` emits ``{"custom": ...}``.
 - With ``SOCKETIO_REDIS_URL`` set, python-socketio's Redis manager carries emits between processes
-  (several Sanic workers or instances behind nginx; docs/scaling.md).
+  (several Sanic workers or instances behind nginx; docs/scaling.md). A process sees only its own
+  sockets, so then a kept message is pushed anyway (the socket may be on another instance), and
+  ``deliver`` also counts a confirmation taken by another instance: its row has left the shared inbox.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncManager, AsyncServer
 
 from bot import directory
 from bot.channels.front_door import UNAVAILABLE, FrontDoor
@@ -80,6 +82,7 @@ MESSAGE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 SEEN_MESSAGE_IDS = 10_000
 MAX_TRIES = 3  # a message that keeps failing is given up (with the 111 answer), not retried forever
 ACK_WAIT_SECONDS = 3.0  # how long a pushed message waits for the widget's "bot_received"
+ACK_POLL_SECONDS = 0.15  # with shared rooms: how often the inbox is read for a confirmation made elsewhere
 RECEIVED_EVT = "bot_received"
 # Trusted Types policy that widget.js uses to load socket.io.min.js in the one-tag embed.
 TRUSTED_TYPES_POLICY = "safekids-webchat"
@@ -171,7 +174,9 @@ class WebChatOutput(SocketIOOutput):
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
         if self.channel is not None and not self.channel.listening(socket_id):
-            await self.channel.keep(socket_id, response)
+            msg_id = await self.channel.keep(socket_id, response)
+            if self.channel.rooms_shared:  # its socket may be on another instance: push it there too
+                await self.channel.push(socket_id, msg_id, response)
             return
         await super()._send_message(socket_id, response)
 
@@ -255,8 +260,14 @@ class WebChatInput(SocketIOInput):
 
     # --- the inbox of offline conversations ------------------------------------------------------
 
+    @property
+    def rooms_shared(self) -> bool:
+        """Is a client manager other than python-socketio's in-process one (Redis) in use? Then the
+        conversation's socket may be on another instance, where ``listening`` cannot see it."""
+        return self.sio is not None and type(self.sio.manager) is not AsyncManager
+
     def listening(self, session_id: Text) -> bool:
-        """Is any socket in the conversation's room right now?"""
+        """Is any socket in the conversation's room right now, in this process?"""
         if self.sio is None:
             return False
         try:
@@ -273,20 +284,42 @@ class WebChatInput(SocketIOInput):
     async def deliver(self, session_id: Text, payload: Dict[Text, Any]) -> str:
         """Keep, push and wait briefly for the widget's acknowledgement: ``delivered`` or ``queued``."""
         msg_id = await self.keep(session_id, payload)
-        if self.sio is None or not self.listening(session_id):
+        if self.sio is None or not (self.rooms_shared or self.listening(session_id)):
             return "queued"
         waiter = asyncio.get_running_loop().create_future()
         self._acks[(session_id, msg_id)] = waiter
         try:
-            await self.sio.emit(
-                self.bot_message_evt, {**payload, "id": msg_id}, room=session_id, namespace=self.namespace
-            )
-            await asyncio.wait_for(asyncio.shield(waiter), ACK_WAIT_SECONDS)
+            await self.push(session_id, msg_id, payload)
+            await asyncio.wait_for(self._confirmed(session_id, msg_id, waiter), ACK_WAIT_SECONDS)
             return "delivered"
-        except asyncio.TimeoutError:  # a socket that is open but dead (phone lost its network)
+        except asyncio.TimeoutError:  # no widget, or a socket that is open but dead (phone lost its network)
             return "queued"
         finally:
             self._acks.pop((session_id, msg_id), None)
+
+    async def push(self, session_id: Text, msg_id: int, payload: Dict[Text, Any]) -> None:
+        """Emit a kept message with its id, which the widget confirms (``bot_received``)."""
+        await self.sio.emit(
+            self.bot_message_evt, {**payload, "id": msg_id}, room=session_id, namespace=self.namespace
+        )
+
+    async def _confirmed(self, session_id: Text, msg_id: int, waiter: asyncio.Future) -> None:
+        """Until the widget confirms the message: here (``bot_received`` sets the waiter) or, with shared
+        rooms, on the instance that holds its socket, which removes the row from the shared inbox."""
+        if not self.rooms_shared:
+            await asyncio.shield(waiter)
+            return
+        while not waiter.done():
+            await asyncio.wait([waiter], timeout=ACK_POLL_SECONDS)
+            if waiter.done():
+                return
+            try:
+                if not await asyncio.to_thread(self.inbox.holds, session_id, msg_id):
+                    return  # confirmed elsewhere (or the child deleted their data)
+            except Exception as exc:  # noqa: BLE001 - cannot tell: only a confirmation here counts now
+                logger.error("Web chat: could not read the inbox for a confirmation (%s)", type(exc).__name__)
+                await asyncio.shield(waiter)
+                return
 
     async def _replay(self, sid: Text, session_id: Text) -> None:
         """Send a returning widget what was kept for its conversation, oldest first."""
@@ -453,14 +486,14 @@ class WebChatInput(SocketIOInput):
             ids = [i for i in raw if isinstance(i, int)][:100] if isinstance(raw, list) else []
             if not session_id or not ids:
                 return {"ok": False}
+            try:  # removed before the sender is told: "delivered" means the row is gone, on every instance
+                await asyncio.to_thread(self.inbox.remove, session_id, ids)
+            except Exception as exc:  # noqa: BLE001 - shown again on the next reconnect: the page skips it
+                logger.error("Web chat: could not clear delivered messages (%s)", type(exc).__name__)
             for msg_id in ids:
                 waiter = self._acks.get((session_id, msg_id))
                 if waiter is not None and not waiter.done():
                     waiter.set_result(True)
-            try:
-                await asyncio.to_thread(self.inbox.remove, session_id, ids)
-            except Exception as exc:  # noqa: BLE001 - shown again on the next reconnect: the page skips it
-                logger.error("Web chat: could not clear delivered messages (%s)", type(exc).__name__)
             return {"ok": True}
 
         @sio.on(self.user_message_evt, namespace=self.namespace)

@@ -4,6 +4,7 @@ message is marked handled only once it was handled (finding 7). python-socketio 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Any, AsyncIterator, List
@@ -23,6 +24,7 @@ from bot.handoff.store import shared_store
 from bot.handoff.texts import COUNSELLOR_PREFIX
 from tests.conftest import free_port
 from tests.handoff.harness import API_TOKEN, StubAgent
+from tests.test_faults import need_redis
 
 SID_A = "a" * 32
 SID_B = "b" * 32
@@ -81,17 +83,9 @@ class Served:
         self.url, self.web, self.agent = url, web, agent
 
 
-@pytest.fixture
-async def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> AsyncIterator[Served]:
+@contextlib.asynccontextmanager
+async def instance() -> AsyncIterator[Served]:
     """Web chat + counsellor API mounted like `rasa run` mounts them, with a stand-in agent."""
-    for key, value in {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'handoff.db'}",
-        "COUNSELLOR_API_TOKEN": API_TOKEN,
-        "TELEGRAM_TOKEN": "",
-        "HANDOFF_TICK_SECONDS": "3600",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr(webchat, "ACK_WAIT_SECONDS", 1.0)
     Sanic.test_mode = True
     app = Sanic(f"webchat_offline_{uuid.uuid4().hex[:8]}")
     agent = StubAgent()
@@ -110,6 +104,30 @@ async def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> AsyncIterato
         await server.before_stop()
         server.close()
         await server.wait_closed()
+        listener = getattr(web.sio.manager, "thread", None)  # the Redis manager's subscriber task
+        if listener is not None:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """The case store (and the web chat's inbox) in a database of the test's own."""
+    for key, value in {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'handoff.db'}",
+        "COUNSELLOR_API_TOKEN": API_TOKEN,
+        "TELEGRAM_TOKEN": "",
+        "HANDOFF_TICK_SECONDS": "3600",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+async def served(settings: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Served]:
+    monkeypatch.delenv("SOCKETIO_REDIS_URL", raising=False)  # one process: python-socketio's own manager
+    monkeypatch.setattr(webchat, "ACK_WAIT_SECONDS", 1.0)
+    async with instance() as one:
+        yield one
 
 
 async def claimed_web_case(served: Served) -> int:
@@ -234,4 +252,67 @@ async def test_a_relay_failure_still_answers_with_111(served: Served, monkeypatc
     child = await Widget(served.url).join(SID_A)
     assert (await child.say("em sợ lắm", SID_A, "m1"))["ok"] is False
     assert child.texts() == [UNAVAILABLE]
+    await child.leave()
+
+
+# --- two instances: socket.io over Redis, one inbox database (docs/scaling.md) -------------------
+
+
+@pytest.fixture
+async def two_instances(settings: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list]:
+    """Two web chat processes as `make scale` runs them: rooms in Redis, the inbox in one database."""
+    need_redis()
+    monkeypatch.setenv("SOCKETIO_REDIS_URL", "redis://127.0.0.1:6379")
+    monkeypatch.setenv("SOCKETIO_REDIS_CHANNEL", f"test-webchat-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setattr(webchat, "ACK_WAIT_SECONDS", 2.0)
+    async with instance() as first, instance() as second:
+        yield [first, second]
+
+
+async def test_a_counsellor_message_reaches_a_child_whose_socket_is_on_another_instance(
+    two_instances: list,
+) -> None:
+    """Issue 14: the instance that sends cannot see the socket; the one that holds it takes the ack."""
+    holder, sender = two_instances
+    child = await Widget(holder.url).join(SID_A)
+    case_id = await claimed_web_case(sender)  # the "claimed" notice, pushed from the other instance
+    await until(lambda: len(child.bot) == 1, "the claimed notice")
+
+    assert await counsellor_says(sender, case_id, "Chào em, cô là Lan.") == {
+        "delivered": True, "queued": False, "case": case_id,
+    }
+    assert child.texts()[-1] == COUNSELLOR_PREFIX + "Chào em, cô là Lan."
+    assert sender.web.inbox.pending(SID_A) == []  # confirmed on the holder, gone for both
+    await child.leave()
+    again = await Widget(sender.url).join(SID_A)
+    await asyncio.sleep(0.5)
+    assert again.bot == []  # nothing replayed twice
+    await again.leave()
+
+
+async def test_a_child_on_no_instance_or_a_dead_socket_is_reported_queued(two_instances: list) -> None:
+    holder, sender = two_instances
+    case_id = await claimed_web_case(sender)
+    assert (await counsellor_says(sender, case_id, "Em còn ở đó không?"))["queued"] is True  # nobody is here
+    dead = await Widget(holder.url, confirms=False).join(SID_A)
+    await until(lambda: len(dead.bot) == 2, "the replay to the socket that never confirms")
+    assert (await counsellor_says(sender, case_id, "Em ổn không?"))["queued"] is True
+    assert COUNSELLOR_PREFIX + "Em ổn không?" in dead.texts()  # shown, but not confirmed: kept
+    await dead.leave()
+    back = await Widget(sender.url).join(SID_A)  # it comes back through the other instance
+    await until(lambda: COUNSELLOR_PREFIX + "Em ổn không?" in back.texts(), "the replay")
+    assert len(back.texts()) == 3  # the claimed notice and both messages, once each
+    await until(lambda: sender.web.inbox.pending(SID_A) == [], "the confirmations")
+    await back.leave()
+
+
+async def test_a_notice_pushed_on_another_instance_reaches_the_child_live(two_instances: list) -> None:
+    """Close and timeout notices go out through the output channel: kept, and pushed across too."""
+    holder, sender = two_instances
+    child = await Widget(holder.url).join(SID_A)
+    out = sender.web.get_output_channel()
+    await out.send_text_message(SID_A, "Tư vấn viên đã kết thúc cuộc trò chuyện. Cần giúp, gọi 111.")
+    await until(lambda: len(child.bot) == 1, "the notice")
+    assert "111" in child.texts()[0]
+    await until(lambda: holder.web.inbox.pending(SID_A) == [], "its confirmation")
     await child.leave()
