@@ -43,7 +43,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import telegram_texts as texts
 from bot.channels.front_door import FrontDoor
 from bot.channels.zalo_client import OUTSIDE_WINDOW_REASON, ZaloClient, outside_window
 from bot.channels.zalo_settings import SIGNATURE_HEADER, ZaloSettings
@@ -52,6 +51,7 @@ from bot.handoff import notify
 from bot.handoff import texts as handoff_texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore, shared_store, stop_task, utcnow
+from bot.telegram import texts
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from typing import Any, Optional
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 
-from bot.channels.telegram_client import PERMANENT_SEND_ERRORS as PERMANENT
-from bot.channels.telegram_client import retry_after_seconds as _retry_after
 from bot.handoff import texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import OPEN, PRIORITIES, Case, HandoffStore, OutboxItem, off_loop
+from bot.telegram.client import PERMANENT_SEND_ERRORS as PERMANENT
+from bot.telegram.client import retry_after_seconds as _retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -350,8 +350,8 @@ def make_alert_bot(settings: HandoffSettings) -> Optional[Bot]:
     """The Telegram bot that sends alerts (TELEGRAM_TOKEN / TELEGRAM_API_URL); None when not configured."""
     if not settings.alerts_enabled:
         return None
-    from bot.channels.telegram_client import make_bot
-    from bot.channels.telegram_settings import TelegramSettings
+    from bot.telegram.client import make_bot
+    from bot.telegram.settings import TelegramSettings
 
     return make_bot(TelegramSettings.from_env())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram.settings import TelegramSettings
 
 try:
     from tests.channels import fake_bot_api as tg

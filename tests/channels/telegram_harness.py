@@ -19,7 +19,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
+from bot.telegram.settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
 
 try:
     from tests.channels import fake_bot_api as tg

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.channels import telegram_texts as texts
+from bot.telegram import texts
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
-from bot.telegram import PollingRunner, amain, main
+from bot.telegram.settings import TelegramSettings
+from bot.telegram.runner import PollingRunner, amain, main
 
 try:
     from tests.channels import fake_bot_api as tg

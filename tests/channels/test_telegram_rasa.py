@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from bot.channels import telegram_texts as texts
-from bot.telegram import PollingRunner
+from bot.telegram import texts
+from bot.telegram.runner import PollingRunner
 
 try:
     from tests.channels import fake_bot_api as tg

@@ -10,18 +10,18 @@ import pytest
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.channels import telegram_texts as texts
-from bot.channels.telegram_client import TelegramSender, retry_after_seconds
-from bot.channels.telegram_format import (
+from bot.telegram import texts
+from bot.telegram.client import TelegramSender, retry_after_seconds
+from bot.telegram.format import (
     MAX_CALLBACK_DATA_BYTES,
     build_keyboard,
     resolve_callback_data,
     split_text,
     utf16_len,
 )
-from bot.channels.telegram_settings import TelegramSettings, derive_secret, normalise_api_url
-from bot.channels.telegram_state import LEASE_SECONDS, Claim, TelegramState, dedupe_key
-from bot.channels.telegram_updates import Kind, classify, command_payload
+from bot.telegram.settings import TelegramSettings, derive_secret, normalise_api_url
+from bot.telegram.state import LEASE_SECONDS, Claim, TelegramState, dedupe_key
+from bot.telegram.updates import Kind, classify, command_payload
 
 try:
     from tests.channels import fake_bot_api as tg

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError
 
-from bot.channels import telegram_texts as texts
+from bot.telegram import texts
 from bot.channels.telegram import TelegramInput, TelegramOutput, UpdateBusy
-from bot.channels.telegram_format import utf16_len
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram.format import utf16_len
+from bot.telegram.settings import TelegramSettings
 
 try:
     from tests.channels import fake_bot_api as tg

@@ -22,7 +22,7 @@ from sanic import Sanic
 
 from bot.channels.counsellor import CounsellorInput
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import SECRET_HEADER, WEBHOOK_PATH
+from bot.telegram.settings import SECRET_HEADER, WEBHOOK_PATH
 
 try:
     from tests.channels import fake_bot_api as tg

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.channels.telegram_settings import SECRET_HEADER, WEBHOOK_PATH
+from bot.telegram.settings import SECRET_HEADER, WEBHOOK_PATH
 from bot.handoff import texts
 from tests.conftest import ROOT, start_bot
 

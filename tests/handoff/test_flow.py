@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import ActionCreateCase, ActionCreateUrgentCase
 from bot.channels.counsellor import CounsellorInput
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram.settings import TelegramSettings
 from bot.handoff import texts
 from bot.handoff.store import CLAIMED, CLOSED, OPEN, HandoffStore
 

@@ -27,7 +27,7 @@ from actions.handoff import ActionCreateCase, ActionCreateUrgentCase
 from bot.channels.counsellor import CounsellorInput, send_counsellor_message
 from bot.channels.relay import relay_if_claimed
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram.settings import TelegramSettings
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore, IntakeLimits, utcnow

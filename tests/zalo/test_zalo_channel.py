@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels import telegram_texts as texts
+from bot.telegram import texts
 from bot.channels.zalo import ZaloInput
 from bot.channels.zalo_client import CHOOSE_BY_NUMBER, MAX_TEXT, RefreshFailed, ZaloClient
 from bot.channels.zalo_settings import ZaloSettings

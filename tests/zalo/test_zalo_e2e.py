@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.telegram_settings import SECRET_HEADER
+from bot.telegram.settings import SECRET_HEADER
 from bot.handoff import texts
 from tests.conftest import ROOT, start_bot
 

@@ -16,7 +16,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from actions.handoff import ActionCreateUrgentCase
 from bot.channels.counsellor import CounsellorInput
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram.settings import TelegramSettings
 from bot.channels.zalo import ZaloInput
 from bot.channels.zalo_client import OUTSIDE_WINDOW_REASON
 from bot.handoff import texts

@@ -30,9 +30,9 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels import telegram_texts as texts
-from bot.channels.telegram_format import split_text
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram import texts
+from bot.telegram.format import split_text
+from bot.telegram.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 
