@@ -20,8 +20,8 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import http_json, say, start_bot
-from tests.proxy import CuttableProxy
+from tests.support.proxy import CuttableProxy
+from tests.support.servers import http_json, say, start_bot
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -64,7 +64,7 @@ def pg_stores(db: str, port: int = 5432, lock: str = "") -> str:
 
 
 class Proxy:
-    """tests/proxy.py's cuttable proxy to PostgreSQL, run in its own loop for these synchronous tests."""
+    """tests/support/proxy.py's cuttable proxy to PostgreSQL, run in its own loop for these synchronous tests."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()

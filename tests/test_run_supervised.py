@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import BIN, ROOT, free_port, http_json, say
+from tests.support.servers import BIN, ROOT, free_port, http_json, say
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -19,21 +18,11 @@ import httpx
 
 from bot.telegram import texts
 from bot.telegram.runner import PollingRunner
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels.telegram_harness import CHAT, ROOT, make_settings
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    from telegram_harness import CHAT, ROOT, make_settings  # type: ignore[no-redef]
+from tests.support import fake_bot_api as tg
+from tests.support.servers import free_port
+from tests.support.telegram_harness import CHAT, ROOT, make_settings
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def wait_until_up(url: str, proc: asyncio.subprocess.Process, what: str, timeout: float = 300) -> Any:

@@ -22,13 +22,8 @@ from bot.telegram.format import (
 from bot.telegram.settings import TelegramSettings, derive_secret, normalise_api_url
 from bot.telegram.state import LEASE_SECONDS, Claim, TelegramState, dedupe_key
 from bot.telegram.updates import Kind, classify, command_payload
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels.telegram_harness import CHAT, GROUP, long_reply
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    from telegram_harness import CHAT, GROUP, long_reply  # type: ignore[no-redef]
+from tests.support import fake_bot_api as tg
+from tests.support.telegram_harness import CHAT, GROUP, long_reply
 
 
 # --- settings -------------------------------------------------------------------------------

@@ -14,35 +14,21 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError
 
-from bot.telegram import texts
 from bot.channels.telegram import TelegramInput, TelegramOutput, UpdateBusy
+from bot.telegram import texts
 from bot.telegram.format import utf16_len
 from bot.telegram.settings import TelegramSettings
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels.telegram_harness import (
-        CHAT,
-        CRASH_TRIGGER,
-        GROUP,
-        LONG_REPLY_TRIGGER,
-        ChannelServer,
-        FakeRasa,
-        long_reply,
-        serve_channel,
-    )
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    from telegram_harness import (  # type: ignore[no-redef]
-        CHAT,
-        CRASH_TRIGGER,
-        GROUP,
-        LONG_REPLY_TRIGGER,
-        ChannelServer,
-        FakeRasa,
-        long_reply,
-        serve_channel,
-    )
+from tests.support import fake_bot_api as tg
+from tests.support.telegram_harness import (
+    CHAT,
+    CRASH_TRIGGER,
+    GROUP,
+    LONG_REPLY_TRIGGER,
+    ChannelServer,
+    FakeRasa,
+    long_reply,
+    serve_channel,
+)
 
 
 def keyboard_of(message: dict[str, Any]) -> list[tuple[str, str]]:

@@ -21,8 +21,8 @@ from bot.channels.front_door import UNAVAILABLE
 from bot.channels.webchat import WebChatInput
 from bot.handoff.store import shared_store
 from bot.handoff.texts import COUNSELLOR_PREFIX
-from tests.conftest import free_port
-from tests.handoff.harness import API_TOKEN, StubAgent
+from tests.support.handoff_harness import API_TOKEN, StubAgent
+from tests.support.servers import free_port
 
 SID_A = "a" * 32
 SID_B = "b" * 32
