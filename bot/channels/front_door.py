@@ -17,7 +17,6 @@ remembers when the server starts (Rasa gives channels nothing else).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from typing import Any, Optional
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.relay import relay_if_claimed
+from bot.channels.settings import ChannelSettings
 from bot.nlu.safety import has_risk_cue
 
 logger = logging.getLogger(__name__)
@@ -40,13 +40,6 @@ UNAVAILABLE = (
     "đang gặp nguy hiểm, gọi 113 hoặc 115."
 )
 FLOOD = "Bạn nhắn nhanh quá, mình đọc không kịp. Đợi mình một chút rồi nhắn tiếp nhé; cần giúp ngay, gọi 111 (miễn phí, 24/7)."
-
-
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name) or default)
-    except ValueError:
-        return default
 
 
 class RateLimiter:
@@ -82,8 +75,9 @@ class RateLimiter:
 class FrontDoor:
     def __init__(self) -> None:
         self.app: Any = None
-        self.max_chars = _int_env("MAX_MESSAGE_CHARS", 4000)
-        self.limiter = RateLimiter(_int_env("RATE_LIMIT_MESSAGES", 20), float(_int_env("RATE_LIMIT_SECONDS", 10)))
+        settings = ChannelSettings.from_env()
+        self.max_chars = settings.max_message_chars
+        self.limiter = RateLimiter(settings.rate_limit_messages, float(settings.rate_limit_seconds))
 
     def attach(self, blueprint: Any) -> None:
         @blueprint.listener("before_server_start")
