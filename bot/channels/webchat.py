@@ -66,10 +66,11 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot import directory
-from bot.channels.front_door import UNAVAILABLE, FrontDoor
+from bot.channels.front_door import FrontDoor
 from bot.channels.settings import ChannelSettings
 from bot.channels.web_inbox import WebInbox
 from bot.handoff.service import source_of
+from bot.telegram.texts import UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 

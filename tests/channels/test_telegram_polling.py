@@ -126,7 +126,7 @@ async def test_rasa_unreachable_the_runner_answers_with_111(settings: TelegramSe
         tg.text(1, CHAT, "e muon chet"), tg.callback(2, CHAT, "/ask_hotline"), tg.voice(3, CHAT)
     )
     runner = await run_once(runner_settings(settings, f"http://127.0.0.1:{free_port()}"))
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111, texts.FALLBACK_111, texts.VOICE]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE, texts.UNAVAILABLE, texts.VOICE]
     assert fake_api.calls_of("answerCallbackQuery") == [{"callback_query_id": "cq2"}]
     assert runner.offset == 4  # answered, so confirmed by the next poll
 
@@ -150,7 +150,7 @@ async def test_rasa_error_status_the_runner_answers_with_111(
         await run_once(runner_settings(settings, f"http://127.0.0.1:{port}"))
     finally:
         await runner.cleanup()
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
 
 
 async def test_nothing_delivered_keeps_the_update_for_the_next_poll(
@@ -168,7 +168,7 @@ async def test_nothing_delivered_keeps_the_update_for_the_next_poll(
         assert await runner.run(once=True) == 0  # next poll: the child is answered
     finally:
         await runner.close()
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
     assert runner.offset == 2
 
 
@@ -207,7 +207,7 @@ async def test_runner_waits_for_a_starting_rasa_instead_of_falling_back(
         await runner.close()
     assert fake_rasa.texts == ["e muon chet"]
     [reply] = fake_api.sent_texts(CHAT)
-    assert reply != texts.FALLBACK_111 and "111" in reply
+    assert reply != texts.UNAVAILABLE and "111" in reply
 
 
 async def test_waiting_for_rasa_gives_up(settings: TelegramSettings, fake_api, fake_rasa: FakeRasa) -> None:

@@ -125,9 +125,9 @@ async def test_real_rasa_answers_a_disclosure_with_111_through_polling(
                 await runner.close()
 
             greeting, *disclosure = fake_api.sent_texts(CHAT)
-            assert greeting != texts.FALLBACK_111
+            assert greeting != texts.UNAVAILABLE
             assert fake_api.sent_messages(CHAT)[0].get("reply_markup")  # the menu buttons
-            assert disclosure and texts.FALLBACK_111 not in disclosure
+            assert disclosure and texts.UNAVAILABLE not in disclosure
             assert any("111" in reply for reply in disclosure)
 
             async with httpx.AsyncClient(timeout=60) as client:
@@ -144,7 +144,7 @@ async def test_real_rasa_answers_a_disclosure_with_111_through_polling(
                 )
                 assert pushed.status_code == 200, pushed.text
             [pushed_text] = fake_api.sent_texts(CHAT)[before:]
-            assert pushed_text and pushed_text != texts.FALLBACK_111
+            assert pushed_text and pushed_text != texts.UNAVAILABLE
 
             # Teaching through the menu buttons: quiz -> age band -> first question -> an answer.
             async def updates(*queued: dict[str, Any]) -> list[dict[str, Any]]:

@@ -203,7 +203,7 @@ async def test_rasa_failure_still_answers_with_111(
 ) -> None:
     reply = await channel_server.post(tg.text(1, CHAT, CRASH_TRIGGER))
     assert reply.json() == {"status": "ok"}
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
 
 
 async def test_no_model_loaded_answers_with_111(settings: TelegramSettings, fake_api, fake_rasa) -> None:
@@ -213,7 +213,7 @@ async def test_no_model_loaded_answers_with_111(settings: TelegramSettings, fake
 
     channel = TelegramInput(settings)
     assert await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa, NotReady()) == "ok"
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
     assert fake_rasa.messages == []
     await channel.sender.aclose()
 
@@ -353,6 +353,6 @@ async def test_a_front_door_failure_still_answers_with_111(
     channel.front_door.admit = broken  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR):
         assert await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa) == "ok"
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
     assert any(r.levelno == logging.ERROR and "111" in r.getMessage() for r in caplog.records)
     await channel.sender.aclose()

@@ -17,10 +17,10 @@ from sanic import Sanic
 
 from bot.channels import webchat
 from bot.channels.counsellor import CounsellorInput
-from bot.channels.front_door import UNAVAILABLE
 from bot.channels.webchat import WebChatInput
 from bot.handoff.store import shared_store
 from bot.handoff.texts import COUNSELLOR_PREFIX
+from bot.telegram.texts import UNAVAILABLE
 from tests.support.handoff_harness import API_TOKEN, StubAgent
 from tests.support.servers import free_port
 

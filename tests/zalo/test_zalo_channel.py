@@ -282,7 +282,7 @@ async def test_rasa_failing_still_gives_111(zalo_api, db) -> None:
         rasa.fail = True
         await s.post_event(fz.event("user_send_text", text="chao"))
         await s.settle()
-        assert zalo_api.texts_to(USER) == [texts.FALLBACK_111]
+        assert zalo_api.texts_to(USER) == [texts.UNAVAILABLE]
 
 
 # --- tokens -------------------------------------------------------------------------------------
