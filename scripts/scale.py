@@ -109,7 +109,7 @@ def nginx_conf(listen: str, ports: list[int], prefix: Path) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
     text = (ROOT / "deploy" / "nginx.conf").read_text()
     for key, value in {"servers": servers, "listen": listen, "prefix": str(prefix)}.items():
-        text = text.replace("{{%s}}" % key, value)
+        text = text.replace("{{" + key + "}}", value)
     return text
 
 

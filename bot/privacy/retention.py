@@ -36,10 +36,10 @@ DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
 ROOT = Path(__file__).resolve().parent.parent.parent
 DAY_SECONDS = 24 * 3600
 
-Clock = Union[dt.datetime, float, int, None]
+Clock = dt.datetime | float | int | None
 
 
-def retention_days(value: Optional[Union[int, str]] = None) -> int:
+def retention_days(value: int | str | None = None) -> int:
     """`value`, else RETENTION_DAYS from the environment, else 30 (at least 1 day)."""
     raw = value if value is not None else PrivacySettings.from_env().retention_days
     try:
