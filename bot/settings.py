@@ -10,12 +10,12 @@ environment (tests/test_settings.py checks it, and that .env.example lists exact
 | `RASA_API_TOKEN_FILE` | where the generated token is kept (mode 0600) | `var/rasa_api_token` |
 | `DIRECTORY_FILE` | the local help directory (docs/district.md) | `content/directory.yml` |
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class BotSettings:
     directory_file: str = ""  # empty: directory.DEFAULT_FILE
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "BotSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BotSettings:
         env = os.environ if environ is None else environ
         return cls(
             rasa_api_token=(env.get("RASA_API_TOKEN") or "").strip(),

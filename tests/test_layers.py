@@ -2,6 +2,7 @@
 
 Imports inside functions count too: a lazy import is still a dependency.
 """
+
 from __future__ import annotations
 
 import ast
@@ -76,13 +77,17 @@ def test_imports_point_down(path: Path) -> None:
         top = name.split(".")[0]
         if top == "tests":
             if here != "scripts" or not name.startswith("tests.support"):
-                wrong.append(f"line {line}: {name} (only scripts import tests.support, nothing else of tests/)")
+                wrong.append(
+                    f"line {line}: {name} (only scripts import tests.support, nothing else of tests/)"
+                )
             continue
         if top not in ("bot", "actions", "scripts"):
             continue
         there = unit_of(name)
         if there != here and RANKS.get(there, 99) >= RANKS[here]:
-            wrong.append(f"line {line}: {name} ({there}, rank {RANKS.get(there)}) from {here} (rank {RANKS[here]})")
+            wrong.append(
+                f"line {line}: {name} ({there}, rank {RANKS.get(there)}) from {here} (rank {RANKS[here]})"
+            )
     assert not wrong, "\n".join(wrong)
 
 

@@ -1,5 +1,6 @@
 """One settings pattern: the environment is read only by the frozen settings dataclass of each package,
 and .env.example lists exactly the variables they read (plus the few read by the shell scripts)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,7 +18,15 @@ from bot.settings import BotSettings
 from bot.telegram.settings import TelegramSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = [BotSettings, ChannelSettings, ContentSettings, HandoffSettings, PrivacySettings, TelegramSettings, ZaloSettings]
+SETTINGS = [
+    BotSettings,
+    ChannelSettings,
+    ContentSettings,
+    HandoffSettings,
+    PrivacySettings,
+    TelegramSettings,
+    ZaloSettings,
+]
 SETTINGS_MODULES = {
     "bot/settings.py",
     "bot/channels/settings.py",
@@ -80,7 +89,9 @@ def test_env_example_lists_exactly_the_variables_read() -> None:
 def test_the_variables_read_outside_python_are_read_there() -> None:
     for name, where in OUTSIDE_PYTHON.items():
         if where is not None:
-            assert re.search(rf"\b{name}\b", (ROOT / where).read_text(encoding="utf-8")), f"{name} not in {where}"
+            assert re.search(rf"\b{name}\b", (ROOT / where).read_text(encoding="utf-8")), (
+                f"{name} not in {where}"
+            )
 
 
 def test_only_settings_modules_read_the_environment() -> None:

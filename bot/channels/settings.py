@@ -12,12 +12,12 @@ Telegram's are in `bot.telegram.settings`, Zalo's in `zalo_settings.py`, the han
 | `SOCKETIO_REDIS_URL` | Redis holding the socket.io rooms when several processes serve the web chat | empty = one process |
 | `SOCKETIO_REDIS_CHANNEL` | the Redis channel of those rooms | `webchat` |
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ChannelSettings:
     socketio_redis_channel: str = "webchat"
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ChannelSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelSettings:
         env = os.environ if environ is None else environ
 
         def whole(name: str, default: int) -> int:
@@ -43,7 +43,9 @@ class ChannelSettings:
             max_message_chars=whole("MAX_MESSAGE_CHARS", 4000),
             rate_limit_messages=whole("RATE_LIMIT_MESSAGES", 20),
             rate_limit_seconds=whole("RATE_LIMIT_SECONDS", 10),
-            webchat_origins=tuple(o.strip() for o in (env.get("WEBCHAT_ORIGINS") or "").split(",") if o.strip()),
+            webchat_origins=tuple(
+                o.strip() for o in (env.get("WEBCHAT_ORIGINS") or "").split(",") if o.strip()
+            ),
             socketio_redis_url=(env.get("SOCKETIO_REDIS_URL") or "").strip(),
             socketio_redis_channel=env.get("SOCKETIO_REDIS_CHANNEL") or "webchat",
         )

@@ -4,12 +4,12 @@
 |---|---|---|
 | `CONTENT_DIR` | folder of the content files (tips.yml, parents.yml, apps.yml, quiz.yml, teachers.yml) | `content/` |
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,6 @@ class ContentSettings:
     content_dir: str = ""  # empty: library.DEFAULT_DIR
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ContentSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ContentSettings:
         env = os.environ if environ is None else environ
         return cls(content_dir=env.get("CONTENT_DIR") or "")

@@ -4,12 +4,12 @@
 |---|---|---|
 | `RETENTION_DAYS` | conversations idle longer than this are deleted and old closed cases anonymised, daily by the server and by `make purge`; `off` leaves it to `make purge` (with `--days`) | 30 |
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional
 
 DEFAULT_RETENTION_DAYS = 30
 
@@ -20,7 +20,7 @@ class PrivacySettings:
     retention_days: str = str(DEFAULT_RETENTION_DAYS)
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "PrivacySettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PrivacySettings:
         env = os.environ if environ is None else environ
         return cls(retention_days=(env.get("RETENTION_DAYS") or "").strip() or str(DEFAULT_RETENTION_DAYS))
 

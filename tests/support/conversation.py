@@ -1,8 +1,9 @@
 """A conversation with the teaching actions (actions/content.py) and real rasa_sdk trackers, no Rasa."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,6 +20,7 @@ ACTIONS = {
     "quiz_answer": actions.ActionQuizAnswer(),
 }
 
+
 class Conversation:
     """Slots carried from turn to turn as Rasa would, from the SlotSet events the actions return."""
 
@@ -26,7 +28,7 @@ class Conversation:
         self.slots: dict[str, Any] = {}
         self.events: list[dict] = []
 
-    async def say(self, intent: str, text: Optional[str] = None, **entities: str) -> list[dict]:
+    async def say(self, intent: str, text: str | None = None, **entities: str) -> list[dict]:
         """A message (typed `text`) or a button (`/intent{...}`, when text is None)."""
         if text is None:
             text = f"/{intent}" + (json.dumps(entities) if entities else "")

@@ -3,6 +3,7 @@
 `start_bot` starts the action server and `rasa run --enable-api` (REST, socketio and every channel
 of credentials.yml) with a SQLite tracker store in a folder of its own; `RasaServer.stop` ends both.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,7 +18,7 @@ import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -38,7 +39,7 @@ def free_socket() -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, sock: Optional[socket.socket] = None) -> AsyncIterator[str]:
+async def serving(app: Any, sock: socket.socket | None = None) -> AsyncIterator[str]:
     """A Sanic app served in the test's event loop (`sock`, or a free local port); yields its base URL."""
     sock = sock or free_socket()
     port = sock.getsockname()[1]
@@ -56,14 +57,14 @@ async def serving(app: Any, sock: Optional[socket.socket] = None) -> AsyncIterat
         await server.after_stop()
 
 
-def http_json(url: str, payload: Optional[dict] = None, timeout: float = 60) -> object:
+def http_json(url: str, payload: dict | None = None, timeout: float = 60) -> object:
     data = None if payload is None else json.dumps(payload).encode()
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read().decode() or "null")
 
 
-def say(url: str, sender: str, text: str) -> List[dict]:
+def say(url: str, sender: str, text: str) -> list[dict]:
     """Send one message over the REST channel and return the bot's replies."""
     return http_json(f"{url}/webhooks/rest/webhook", {"sender": sender, "message": text})  # type: ignore[return-value]
 
@@ -75,9 +76,9 @@ def tracker_slots(url: str, sender: str) -> dict:
 @dataclass
 class RasaServer:
     url: str
-    actions_url: Optional[str]
+    actions_url: str | None
     workdir: Path
-    procs: List[subprocess.Popen] = field(default_factory=list)
+    procs: list[subprocess.Popen] = field(default_factory=list)
 
     def stop(self) -> None:
         for p in self.procs:
@@ -104,7 +105,7 @@ def wait_until(check, what: str, proc: subprocess.Popen, timeout: float = 240) -
 
 
 def start_bot(
-    model: str, workdir: Path, with_actions: bool = True, env: Optional[dict] = None, stores: Optional[str] = None
+    model: str, workdir: Path, with_actions: bool = True, env: dict | None = None, stores: str | None = None
 ) -> RasaServer:
     """Serve `model` on free ports. Without actions, the action endpoint points at a closed port.
 
@@ -125,16 +126,35 @@ def start_bot(
         log = open(workdir / "actions.log", "w")
         p = subprocess.Popen(
             [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=proc_env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=proc_env,
         )
         server.procs.append(p)
         server.actions_url = f"http://127.0.0.1:{actions_port}"
         wait_until(lambda: http_json(f"{server.actions_url}/health", timeout=2), "action server", p)
     log = open(workdir / "rasa.log", "w")
     p = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", model,
-         "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=proc_env,
+        [
+            str(BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--model",
+            model,
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--endpoints",
+            str(endpoints),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=proc_env,
     )
     server.procs.append(p)
     try:
