@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED ?= false
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv model run telegram web chromium nginx scale screenshots test test-fast validate bench load lock clean purge report posters
+.PHONY: help venv model run telegram web chromium nginx scale screenshots lint test test-fast validate bench load lock clean purge report posters
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -65,6 +65,10 @@ report: venv  ## anonymous monthly report: make report MONTH=2026-11 -> reports/
 posters: venv  ## printable A4 posters per age band with a QR code: make posters URL=https://...
 	@test -n "$(URL)" || { echo "usage: make posters URL=https://your-web-chat"; exit 2; }
 	$(BIN)/python scripts/posters.py $(URL)
+
+lint: venv  ## ruff (pinned in requirements.lock): lint rules and formatting, configured in pyproject.toml
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: venv web chromium nginx  ## all tests: unit, data validation, stories, evaluation on dev.jsonl and the blind holdout set
 	$(BIN)/rasa data validate --fail-on-warnings

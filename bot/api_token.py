@@ -19,16 +19,18 @@ import stat
 import sys
 from pathlib import Path
 
+from bot.settings import BotSettings
+
 DEFAULT_FILE = "var/rasa_api_token"
 
 
 def token_file() -> Path:
-    return Path(os.environ.get("RASA_API_TOKEN_FILE") or DEFAULT_FILE)
+    return Path(BotSettings.from_env().rasa_api_token_file or DEFAULT_FILE)
 
 
 def api_token(create: bool = True) -> str:
     """`RASA_API_TOKEN`, else the token in `token_file()` (generated when missing and `create`); "" if none."""
-    token = (os.environ.get("RASA_API_TOKEN") or "").strip()
+    token = BotSettings.from_env().rasa_api_token
     if token:
         return token
     path = token_file()
@@ -55,7 +57,7 @@ def main(argv: list[str]) -> int:
         print(token_file().resolve())
         return 0
     token = api_token()
-    where = "RASA_API_TOKEN" if os.environ.get("RASA_API_TOKEN", "").strip() else str(token_file().resolve())
+    where = "RASA_API_TOKEN" if BotSettings.from_env().rasa_api_token else str(token_file().resolve())
     print(f"Rasa HTTP API token: {where}", file=sys.stderr)
     print(token)
     return 0

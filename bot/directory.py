@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, List, Optional, Tuple
 import yaml
 
 from bot.nlu.normalize import fold
+from bot.settings import BotSettings
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "content" / "directory.yml"
 HELPS = ("child_protection", "counselling", "police", "health", "fire", "social_protection", "school")
@@ -153,7 +153,7 @@ def _entry(item: dict) -> Entry:
 
 
 def path() -> Path:
-    return Path(os.environ.get("DIRECTORY_FILE") or DEFAULT_FILE)
+    return Path(BotSettings.from_env().directory_file or DEFAULT_FILE)
 
 
 def load(file: Optional[Path] = None) -> List[Entry]:

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts import eval_blind  # noqa: E402
-from tests.conftest import BIN, RasaServer, _wait_until, free_port, http_json, start_bot  # noqa: E402
+from tests.support.servers import BIN, RasaServer, wait_until, free_port, http_json, start_bot  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_HOST = os.environ.get("BENCH_REDIS", "127.0.0.1")
@@ -190,7 +190,7 @@ def stock_bot(work: Path, seconds: float) -> dict:
                             cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(lambda: http_json(f"{url}/status", timeout=2).get("model_file"), "stock rasa", proc)
+        wait_until(lambda: http_json(f"{url}/status", timeout=2).get("model_file"), "stock rasa", proc)
         print("[stock] load ...", file=sys.stderr, flush=True)
         load_rows(url, seconds, row)
         row["server RSS (MB)"] = server_rss(proc.pid)

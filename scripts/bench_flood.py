@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bot.handoff import notify, service  # noqa: E402
 from bot.handoff.settings import HandoffSettings  # noqa: E402
 from bot.handoff.store import HandoffStore, off_loop  # noqa: E402
-from tests.channels import fake_bot_api as tg  # noqa: E402
+from tests.support import fake_bot_api as tg  # noqa: E402
 
 GROUP = -100888
 

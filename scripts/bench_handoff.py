@@ -23,8 +23,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.channels import fake_bot_api as tg  # noqa: E402
-from tests.conftest import start_bot  # noqa: E402
+from tests.support import fake_bot_api as tg  # noqa: E402
+from tests.support.servers import start_bot  # noqa: E402
 
 GROUP = -100777
 DISCLOSURES = ["e muon chet", "mình không muốn sống nữa", "toi nay e dinh tu tu", "em muốn tự tử cho xong"]

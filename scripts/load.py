@@ -238,7 +238,7 @@ def main() -> int:
         if a.actions_pid:
             pids["action server"] = a.actions_pid
     else:
-        from tests.conftest import start_bot
+        from tests.support.servers import start_bot
 
         model = current_model()
         tmp = tempfile.TemporaryDirectory(prefix="load-")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.handoff import service  # noqa: E402
+from bot.handoff.store import shared_store  # noqa: E402
 from bot.privacy import retention  # noqa: E402
 
 
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         now=args.now,
         days=days,
         tracker=args.tracker_url or retention.tracker_url(args.endpoints),
+        purge_cases=functools.partial(service.purge_closed, shared_store()),  # DATABASE_URL's cases
         dry_run=args.dry_run,
     )
     print(report.summary())

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import BIN, _wait_until, free_port, http_json  # noqa: E402
+from tests.support.servers import BIN, wait_until, free_port, http_json  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/safekids"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
@@ -109,7 +109,7 @@ def nginx_conf(listen: str, ports: list[int], prefix: Path) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
     text = (ROOT / "deploy" / "nginx.conf").read_text()
     for key, value in {"servers": servers, "listen": listen, "prefix": str(prefix)}.items():
-        text = text.replace("{{%s}}" % key, value)
+        text = text.replace("{{" + key + "}}", value)
     return text
 
 
@@ -155,9 +155,9 @@ def start_cluster(
         for i in range(instances):
             cluster.instances.append(start_instance(model, workdir, i, endpoints_text, proc_env))
         for inst in cluster.instances:
-            _wait_until(lambda: http_json(f"http://127.0.0.1:{inst.actions_port}/health", timeout=2),
+            wait_until(lambda: http_json(f"http://127.0.0.1:{inst.actions_port}/health", timeout=2),
                         "action server", inst.actions)
-            _wait_until(lambda: http_json(f"{inst.url}/status", timeout=2).get("model_file"),
+            wait_until(lambda: http_json(f"{inst.url}/status", timeout=2).get("model_file"),
                         "rasa", inst.rasa)
         prefix = workdir / "nginx"
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -166,7 +166,7 @@ def start_cluster(
         (prefix / "nginx.conf").write_text(conf)
         cluster.nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
                                          stdout=open(prefix / "nginx.out", "w"), stderr=subprocess.STDOUT)
-        _wait_until(lambda: http_json(f"{cluster.url}/status", timeout=2).get("model_file"),
+        wait_until(lambda: http_json(f"{cluster.url}/status", timeout=2).get("model_file"),
                     "nginx", cluster.nginx)
     except BaseException:
         cluster.stop()

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import BIN, ROOT, http_json, say, start_bot, tracker_slots
+from tests.support.servers import BIN, ROOT, http_json, say, start_bot, tracker_slots
 
 
 def _text(replies):

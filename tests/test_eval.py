@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from scripts import eval_blind
-from tests.conftest import ROOT, SHARED, http_json
+from tests.support.servers import ROOT, SHARED, http_json
 
 EVALUATE = SHARED / "eval" / "evaluate.py"
 DEV = SHARED / "eval" / "dev.jsonl"

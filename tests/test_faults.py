@@ -20,40 +20,8 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import http_json, say, start_bot
-from tests.proxy import CuttableProxy
-
-PG = "postgresql://postgres@127.0.0.1:5432"
-
-
-def _ready(command: list[str]) -> bool:
-    return shutil.which(command[0]) is not None and subprocess.run(command, check=False, capture_output=True).returncode == 0
-
-
-def need_postgres() -> None:
-    if not _ready(["pg_isready", "-h", "127.0.0.1", "-q"]):
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (pg_isready failed)")
-
-
-def need_redis() -> None:
-    if not _ready(["redis-cli", "-h", "127.0.0.1", "ping"]):
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (redis-cli ping failed)")
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    need_postgres()
-    name = f"rasa_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield name
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
+from tests.support.proxy import CuttableProxy
+from tests.support.servers import PG, http_json, need_postgres, need_redis, say, start_bot
 
 def pg_stores(db: str, port: int = 5432, lock: str = "") -> str:
     return (
@@ -64,7 +32,7 @@ def pg_stores(db: str, port: int = 5432, lock: str = "") -> str:
 
 
 class Proxy:
-    """tests/proxy.py's cuttable proxy to PostgreSQL, run in its own loop for these synchronous tests."""
+    """tests/support/proxy.py's cuttable proxy to PostgreSQL, run in its own loop for these synchronous tests."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import BIN, ROOT, free_port, http_json, say
+from tests.support.servers import BIN, ROOT, free_port, http_json, say
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +142,7 @@ def test_killing_the_action_server_leaves_rasa_answering_and_it_comes_back(make_
         assert "111" in " ".join(r.get("text") or "" for r in replies)
         assert took[-1] < 5, f"a disclosure {delay} s after the kill took {took[-1]:.1f} s"
 
-    back = wait_for(lambda: up(f"{actions}/health"), "the action server's restart", 60, proc, log)
+    wait_for(lambda: up(f"{actions}/health"), "the action server's restart", 60, proc, log)
     assert proc.poll() is None and listening_pid(rasa_port) == rasa_pid  # Rasa never went down
     print(f"\n111 replies in {took[0]:.2f} s (sent at the kill) and {took[1]:.2f} s (sent 2 s later); "
           f"action server back {time.monotonic() - killed:.1f} s after the kill")

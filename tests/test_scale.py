@@ -22,9 +22,9 @@ import socketio
 import sqlalchemy as sa
 
 from scripts import scale
-from tests.channels import fake_bot_api as tg
-from tests.conftest import ROOT, http_json
-from tests.test_faults import PG, need_postgres, need_redis, pg_database  # noqa: F401 - fixture
+from tests.support import fake_bot_api as tg
+from tests.support.servers import ROOT, http_json
+from tests.support.servers import PG, need_postgres, need_redis
 
 GROUP = -100900
 API_TOKEN = "scale-counsellor-token"

@@ -37,7 +37,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
@@ -164,7 +163,7 @@ class CounsellorInput(InputChannel):
     def __init__(self, settings: Optional[HandoffSettings] = None, store: Optional[HandoffStore] = None) -> None:
         self.settings = settings or HandoffSettings.from_env()
         self._store = store
-        self.tick = float(os.environ.get("HANDOFF_TICK_SECONDS") or 1.0)
+        self.tick = self.settings.tick_seconds
         self._bot: Any = None
         self._worker: Optional[asyncio.Task] = None
         self.backoff = access.Backoff()

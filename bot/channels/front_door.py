@@ -8,8 +8,10 @@
    risk always goes through.
 4. **Live relay** to the child's counsellor while a case is claimed (`relay.py`).
 5. **Failure**: if any step fails on the message (the relay's or Rasa's database down, say), the child
-   is told and given 111/113/115 instead of silence, and an ERROR is logged (Telegram has the same
-   answer in its own channel).
+   is told and given 111/113/115 instead of silence, and an ERROR is logged (the same `UNAVAILABLE`
+   answer as the channels' own).
+
+The texts are in `bot/telegram/texts.py`, with every other fixed text of the child channels.
 
 `FrontDoor.wrap` wraps a channel's `on_new_message`; the agent comes from the app, which `attach`
 remembers when the server starts (Rasa gives channels nothing else).
@@ -17,7 +19,6 @@ remembers when the server starts (Rasa gives channels nothing else).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -26,27 +27,11 @@ from typing import Any, Optional
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.relay import relay_if_claimed
+from bot.channels.settings import ChannelSettings
 from bot.nlu.safety import has_risk_cue
+from bot.telegram.texts import EMPTY, FLOOD, TOO_LONG, UNAVAILABLE
 
 logger = logging.getLogger(__name__)
-
-EMPTY = "Mình chưa thấy chữ nào trong tin nhắn. Bạn cứ gõ điều bạn muốn nói nhé; cần giúp ngay, gọi 111 (miễn phí, 24/7)."
-TOO_LONG = (
-    "Tin nhắn của bạn dài quá nên mình chỉ đọc được phần đầu. Bạn chia nhỏ ra giúp mình nhé; "
-    "cần nói chuyện ngay, gọi 111 (miễn phí, 24/7)."
-)
-UNAVAILABLE = (
-    "Mình đang gặp trục trặc nên chưa trả lời được. Nếu bạn cần giúp ngay, gọi 111 (miễn phí, 24/7); "
-    "đang gặp nguy hiểm, gọi 113 hoặc 115."
-)
-FLOOD = "Bạn nhắn nhanh quá, mình đọc không kịp. Đợi mình một chút rồi nhắn tiếp nhé; cần giúp ngay, gọi 111 (miễn phí, 24/7)."
-
-
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name) or default)
-    except ValueError:
-        return default
 
 
 class RateLimiter:
@@ -82,8 +67,9 @@ class RateLimiter:
 class FrontDoor:
     def __init__(self) -> None:
         self.app: Any = None
-        self.max_chars = _int_env("MAX_MESSAGE_CHARS", 4000)
-        self.limiter = RateLimiter(_int_env("RATE_LIMIT_MESSAGES", 20), float(_int_env("RATE_LIMIT_SECONDS", 10)))
+        settings = ChannelSettings.from_env()
+        self.max_chars = settings.max_message_chars
+        self.limiter = RateLimiter(settings.rate_limit_messages, float(settings.rate_limit_seconds))
 
     def attach(self, blueprint: Any) -> None:
         @blueprint.listener("before_server_start")

@@ -4,14 +4,14 @@ In `credentials.yml`:
 
     bot.channels.telegram.TelegramInput:
 
-Settings come from the environment when Rasa builds the channel (see `telegram_settings`);
+Settings come from the environment when Rasa builds the channel (see `bot.telegram.settings`);
 without `TELEGRAM_TOKEN` the channel loads disabled and its route answers 503.
 
 One code path handles every update: `POST /webhooks/telegram/webhook` with the
 `X-Telegram-Bot-Api-Secret-Token` header. Telegram calls it in webhook mode; the polling
 runner (`python -m bot.telegram`) calls it with each update it takes from `getUpdates`.
 
-For each update, at least once and deduplicated (see `telegram_state`: chat id + message id or
+For each update, at least once and deduplicated (see `bot.telegram.state`: chat id + message id or
 callback query id, marked handled only after handling):
 - text, edited text and commands (`/start` -> `/greet`...) go to Rasa as user `tg:<chat id>`;
 - a pressed inline button is answered (`answerCallbackQuery`) and its payload goes to Rasa;
@@ -41,12 +41,12 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from bot.channels.front_door import FrontDoor
-from bot.channels.telegram_client import TelegramSender, describe, make_bot
-from bot.channels.telegram_format import build_keyboard, resolve_callback_data
 from bot.channels.telegram_handoff import TelegramHandoff
-from bot.channels.telegram_settings import SECRET_HEADER, TelegramSettings
-from bot.channels.telegram_state import Claim, TelegramState, dedupe_key
-from bot.channels.telegram_updates import Inbound, Kind, chat_type_of, classify
+from bot.telegram.client import TelegramSender, describe, make_bot
+from bot.telegram.format import build_keyboard, resolve_callback_data
+from bot.telegram.settings import SECRET_HEADER, TelegramSettings
+from bot.telegram.state import Claim, TelegramState, dedupe_key
+from bot.telegram.updates import Inbound, Kind, chat_type_of, classify
 
 logger = logging.getLogger(__name__)
 

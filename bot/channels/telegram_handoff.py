@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 
 from bot.channels import telegram_outcome
 from bot.channels.counsellor import send_counsellor_message, tell_child, tell_child_closed
-from bot.channels.telegram_client import TelegramSender
+from bot.telegram.client import TelegramSender
 from bot.handoff import access, notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CLAIMED, CaseError, ChildUnreachable, HandoffStore, off_loop, shared_store

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from bot.channels.telegram_client import TelegramSender
+from bot.telegram.client import TelegramSender
 from bot.handoff import access, outcomes, service, texts
 from bot.handoff.store import CaseError, HandoffStore, off_loop
 

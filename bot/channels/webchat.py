@@ -68,9 +68,11 @@ from sanic.response import HTTPResponse
 from socketio import AsyncManager, AsyncServer
 
 from bot import directory
-from bot.channels.front_door import UNAVAILABLE, FrontDoor
+from bot.channels.front_door import FrontDoor
+from bot.channels.settings import ChannelSettings
 from bot.channels.web_inbox import WebInbox
 from bot.handoff.service import source_of
+from bot.telegram.texts import UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +131,7 @@ CSS = "text/css; charset=utf-8"
 
 def _origins_from_env() -> Optional[list]:
     """WEBCHAT_ORIGINS="https://a.vn,https://b.vn": only these sites (and the bot's own page) may connect."""
-    origins = [o.strip() for o in (os.environ.get("WEBCHAT_ORIGINS") or "").split(",") if o.strip()]
-    return origins or None
+    return list(ChannelSettings.from_env().webchat_origins) or None
 
 
 def _client_source(sio: AsyncServer, sid: Text, namespace: Optional[Text]) -> Optional[Text]:
@@ -142,12 +143,12 @@ def _client_source(sio: AsyncServer, sid: Text, namespace: Optional[Text]) -> Op
 def _client_manager() -> Any:
     """With SOCKETIO_REDIS_URL, rooms live in Redis: an emit from any Rasa process (a counsellor's
     message, a pushed reply) reaches the socket wherever it is connected (docs/scaling.md)."""
-    url = os.environ.get("SOCKETIO_REDIS_URL")
-    if not url:
+    settings = ChannelSettings.from_env()
+    if not settings.socketio_redis_url:
         return None  # python-socketio's in-process manager
     from socketio import AsyncRedisManager
 
-    return AsyncRedisManager(url, channel=os.environ.get("SOCKETIO_REDIS_CHANNEL", "webchat"))
+    return AsyncRedisManager(settings.socketio_redis_url, channel=settings.socketio_redis_channel)
 
 
 async def _maybe_await(result: Any) -> Any:

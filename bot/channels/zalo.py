@@ -43,7 +43,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import telegram_texts as texts
 from bot.channels.front_door import FrontDoor
 from bot.channels.zalo_client import OUTSIDE_WINDOW_REASON, ZaloClient, outside_window
 from bot.channels.zalo_settings import SIGNATURE_HEADER, ZaloSettings
@@ -52,6 +51,7 @@ from bot.handoff import notify
 from bot.handoff import texts as handoff_texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore, shared_store, stop_task, utcnow
+from bot.telegram import texts
 
 logger = logging.getLogger(__name__)
 
@@ -405,14 +405,14 @@ class ZaloInput(InputChannel):
             return
         if agent is not None and not agent.is_ready():
             logger.error("No Rasa model loaded: a Zalo message answered with the 111 message")
-            await output.send_text_message(sender, texts.FALLBACK_111)
+            await output.send_text_message(sender, texts.UNAVAILABLE)
             return
         assert self._on_new_message is not None
         try:
             await self._on_new_message(admitted)
         except Exception as exc:  # whatever broke, the child gets 111 (if Zalo takes it)
             logger.error("Rasa failed on a Zalo message (%s): answering with the 111 message", type(exc).__name__)
-            await output.send_text_message(sender, texts.FALLBACK_111)
+            await output.send_text_message(sender, texts.UNAVAILABLE)
 
     async def resolve(self, text: str, sender: str, agent: Any) -> str:
         """What Rasa receives: `/commands` mapped like Telegram's, a button title or a menu digit

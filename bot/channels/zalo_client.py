@@ -26,10 +26,10 @@ from typing import Any, NoReturn, Optional
 
 import httpx
 
-from bot.channels.telegram_format import split_text
 from bot.channels.zalo_settings import ZaloSettings
 from bot.channels.zalo_state import Tokens, ZaloState
 from bot.handoff.store import ChildUnreachable, utcnow
+from bot.telegram.format import split_text
 
 logger = logging.getLogger(__name__)
 

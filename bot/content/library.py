@@ -5,13 +5,14 @@ this module only reads them, once per process. `CONTENT_DIR` points elsewhere (t
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import yaml
+
+from bot.content.settings import ContentSettings
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "content"
 BANDS = ("6-10", "11-14", "15-17")
@@ -97,7 +98,7 @@ def _text(value: object) -> str:
 
 def load(directory: Optional[Path] = None) -> Library:
     """Read every content file (raises on a missing file or field: tests/content checks them)."""
-    directory = Path(directory or os.environ.get("CONTENT_DIR") or DEFAULT_DIR)
+    directory = Path(directory or ContentSettings.from_env().content_dir or DEFAULT_DIR)
     tips = tuple(
         Tip(t["id"], _text(t["title"]), _tuple(t.get("keywords")), _tuple(t.get("sources")),
             {band: _text(text) for band, text in (t.get("bands") or {}).items()})
@@ -137,4 +138,4 @@ def _cached(directory: str) -> Library:
 
 def library() -> Library:
     """The content of this process (read once; restart the action server after an edit)."""
-    return _cached(str(os.environ.get("CONTENT_DIR") or DEFAULT_DIR))
+    return _cached(str(ContentSettings.from_env().content_dir or DEFAULT_DIR))

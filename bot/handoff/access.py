@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import secrets
 import sys
 import time
@@ -29,6 +28,7 @@ from typing import Any, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base
 
+from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore, shared_store, utcnow
 
 COUNSELLOR, SUPERVISOR = "counsellor", "supervisor"
@@ -140,8 +140,8 @@ def audit_log(store: HandoffStore, case_id: Optional[int] = None) -> List[dict[s
 
 
 def supervisor_ids(environ: Optional[dict] = None) -> frozenset[int]:
-    raw = (environ or os.environ).get("COUNSELLOR_SUPERVISOR_IDS") or ""
-    return frozenset(int(p) for p in raw.replace(";", ",").split(",") if p.strip().lstrip("-").isdigit())
+    """`COUNSELLOR_SUPERVISOR_IDS` (HandoffSettings)."""
+    return HandoffSettings.from_env(environ or None).supervisor_ids
 
 
 def may_act_on(case: Any, who: str, supervisor: bool) -> bool:

@@ -15,17 +15,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 from typing import Any, Optional
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 
-from bot.channels.telegram_client import PERMANENT_SEND_ERRORS as PERMANENT
-from bot.channels.telegram_client import retry_after_seconds as _retry_after
 from bot.handoff import texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import OPEN, PRIORITIES, Case, HandoffStore, OutboxItem, off_loop
+from bot.telegram.client import PERMANENT_SEND_ERRORS as PERMANENT
+from bot.telegram.client import make_bot
+from bot.telegram.client import retry_after_seconds as _retry_after
+from bot.telegram.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 
@@ -194,10 +195,7 @@ async def _remove(bot: Bot, store: HandoffStore, case_id: int) -> dict:
 
 def outbox_max_age() -> dt.timedelta:
     """`OUTBOX_MAX_AGE_HOURS` (24): an alert or relay not delivered by then is dropped, with an ERROR."""
-    try:
-        return dt.timedelta(hours=float(os.environ.get("OUTBOX_MAX_AGE_HOURS") or 24))
-    except ValueError:
-        return dt.timedelta(hours=24)
+    return HandoffSettings.from_env().outbox_max_age
 
 
 def expire_undelivered(store: HandoffStore) -> int:
@@ -336,9 +334,9 @@ async def deliver_now(store: HandoffStore, settings: HandoffSettings) -> None:
     """
     if not settings.alerts_enabled:
         return
-    # One bot per event loop: its HTTP client belongs to the loop that created it.
-    key = (settings.telegram_token, os.environ.get("TELEGRAM_API_URL"), id(asyncio.get_running_loop()))
     try:
+        # One bot per event loop: its HTTP client belongs to the loop that created it.
+        key = (settings.telegram_token, TelegramSettings.from_env().api_url, id(asyncio.get_running_loop()))
         if key not in _bots:
             _bots[key] = make_alert_bot(settings)  # type: ignore[assignment]
         await asyncio.wait_for(deliver_due(store, _bots[key]), DELIVER_NOW_TIMEOUT)
@@ -350,9 +348,6 @@ def make_alert_bot(settings: HandoffSettings) -> Optional[Bot]:
     """The Telegram bot that sends alerts (TELEGRAM_TOKEN / TELEGRAM_API_URL); None when not configured."""
     if not settings.alerts_enabled:
         return None
-    from bot.channels.telegram_client import make_bot
-    from bot.channels.telegram_settings import TelegramSettings
-
     return make_bot(TelegramSettings.from_env())
 
 

@@ -162,7 +162,7 @@ def relay(store: HandoffStore, settings: HandoffSettings, case: Case, text: str)
     return case
 
 
-_SOURCE_KEY = (os.environ.get("SOURCE_HASH_SECRET") or "").encode() or os.urandom(32)
+_SOURCE_KEY = HandoffSettings.from_env().source_hash_secret.encode() or os.urandom(32)
 
 
 def source_of(client_address: Optional[str]) -> Optional[str]:

@@ -11,7 +11,11 @@
 | `HANDOFF_CASES_PER_SOURCE_HOUR` | new cases per sender and per client address in an hour that are alerted one by one; more go into a digest | 3 |
 | `HANDOFF_ALERTS_PER_MINUTE` | cases alerted one by one in a minute over all sources; more go into a digest | 10 |
 | `DATABASE_TIMEOUT_SECONDS` | longest wait for the case database (lock, connect, statement) before the child is given 111 | 5 |
-| `TELEGRAM_TOKEN`, `TELEGRAM_API_URL` | the bot that sends the alerts (docs/telegram.md) | |
+| `COUNSELLOR_SUPERVISOR_IDS` | Telegram user ids (also in `COUNSELLOR_IDS`) who may answer and close cases claimed by others | empty |
+| `HANDOFF_TICK_SECONDS` | seconds between two passes of the worker in Rasa's server (outbox, timeouts); tests set it high and drive it by hand | 1 |
+| `OUTBOX_MAX_AGE_HOURS` | an alert or relayed message Telegram has not accepted by then is dropped (ERROR log) | 24 |
+| `SOURCE_HASH_SECRET` | key of the one-way hash of client addresses (flood guard) | a random key per process |
+| `TELEGRAM_TOKEN` | the bot that sends the alerts (the rest of its settings: `bot.telegram.settings`) | |
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from bot.handoff.store import IntakeLimits
+DEFAULT_DATABASE_URL = "sqlite:///var/handoff.db"
 
 
 def _ids(raw: str) -> frozenset[int]:
@@ -34,6 +38,16 @@ def _ids(raw: str) -> frozenset[int]:
 
 
 @dataclass(frozen=True)
+class IntakeLimits:
+    """Above these, new cases are still stored but alerted together in one digest message."""
+
+    #: New (or re-opened) cases per sender, and per source (hashed client address), in an hour.
+    per_source_hour: int = 3
+    #: Cases alerted one by one in a minute, over all sources (Telegram allows about 20 a minute in a group).
+    alerts_per_minute: int = 10
+
+
+@dataclass(frozen=True)
 class HandoffSettings:
     chat_id: Optional[int] = None
     counsellor_ids: frozenset[int] = field(default_factory=frozenset)
@@ -42,6 +56,12 @@ class HandoffSettings:
     telegram_token: Optional[str] = None
     reply_timeout_min: float = 10.0
     limits: IntakeLimits = field(default_factory=IntakeLimits)
+    database_url: str = DEFAULT_DATABASE_URL
+    database_timeout: float = 5.0
+    supervisor_ids: frozenset[int] = field(default_factory=frozenset)
+    tick_seconds: float = 1.0
+    outbox_max_age_hours: float = 24.0
+    source_hash_secret: str = ""
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "HandoffSettings":
@@ -67,6 +87,12 @@ class HandoffSettings:
             api_token=(env.get("COUNSELLOR_API_TOKEN") or "").strip(),
             timeout_min=timeout,
             telegram_token=(env.get("TELEGRAM_TOKEN") or "").strip() or None,
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_timeout=max(1.0, number("DATABASE_TIMEOUT_SECONDS", 5)),
+            supervisor_ids=_ids(env.get("COUNSELLOR_SUPERVISOR_IDS") or ""),
+            tick_seconds=number("HANDOFF_TICK_SECONDS", 1.0),
+            outbox_max_age_hours=number("OUTBOX_MAX_AGE_HOURS", 24),
+            source_hash_secret=env.get("SOURCE_HASH_SECRET") or "",
         )
 
     @property
@@ -81,6 +107,10 @@ class HandoffSettings:
     @property
     def reply_timeout(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.reply_timeout_min)
+
+    @property
+    def outbox_max_age(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.outbox_max_age_hours)
 
     def is_counsellor(self, user_id: Optional[int]) -> bool:
         return user_id is not None and user_id in self.counsellor_ids

@@ -30,12 +30,12 @@ from typing import Any, Callable, Iterable, List, Optional, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, sessionmaker
 
+from bot.handoff.settings import HandoffSettings, IntakeLimits
 from bot.privacy.redact import redact
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-DEFAULT_URL = "sqlite:///var/handoff.db"
 OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
 ACTIVE = (OPEN, CLAIMED)
 PRIORITIES = ["urgent", "high", "normal"]  # first = most urgent
@@ -227,10 +227,7 @@ class StoreUnavailable(Exception):
 
 def db_timeout() -> float:
     """Seconds any case-store call may take (`DATABASE_TIMEOUT_SECONDS`, default 5)."""
-    try:
-        return max(1.0, float(os.environ.get("DATABASE_TIMEOUT_SECONDS") or 5))
-    except ValueError:
-        return 5.0
+    return HandoffSettings.from_env().database_timeout
 
 
 # Store calls from the event loop run here: a hung database blocks these threads, never the loop.
@@ -267,16 +264,6 @@ async def stop_task(task: "asyncio.Future[Any]") -> None:
         task.result()
 
 
-@dataclass(frozen=True)
-class IntakeLimits:
-    """Above these, new cases are still stored but alerted together in one digest message."""
-
-    #: New (or re-opened) cases per sender, and per source (hashed client address), in an hour.
-    per_source_hour: int = 3
-    #: Cases alerted one by one in a minute, over all sources (Telegram allows about 20 a minute in a group).
-    alerts_per_minute: int = 10
-
-
 def _iso(value: Optional[dt.datetime]) -> Optional[str]:
     return value.replace(tzinfo=dt.timezone.utc).isoformat() if value else None
 
@@ -286,7 +273,7 @@ _shared: dict[str, "HandoffStore"] = {}
 
 def shared_store() -> "HandoffStore":
     """The process's store for the current `DATABASE_URL` (one engine per URL, created on first use)."""
-    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    url = HandoffSettings.from_env().database_url
     if url not in _shared:
         _shared[url] = HandoffStore(url)
     return _shared[url]
@@ -319,7 +306,7 @@ class HandoffStore:
     """Cases, events and outbox in one SQL database. The engine is created on first use."""
 
     def __init__(self, url: Optional[str] = None, clock: Optional[Callable[[], dt.datetime]] = None) -> None:
-        self.url = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
+        self.url = url or HandoffSettings.from_env().database_url
         #: Naive-UTC "now" of every time rule of the store (tests set a fake clock). The default looks
         #: `utcnow` up at each call, so patching the module's `utcnow` also moves it.
         self.clock: Callable[[], dt.datetime] = clock or (lambda: utcnow())

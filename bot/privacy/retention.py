@@ -16,29 +16,32 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Sized, Union
 
 import sqlalchemy as sa
 
+from bot.privacy.settings import DEFAULT_RETENTION_DAYS, PrivacySettings
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_DAYS = 30
+DEFAULT_DAYS = DEFAULT_RETENTION_DAYS
 DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
 ROOT = Path(__file__).resolve().parent.parent.parent
 DAY_SECONDS = 24 * 3600
 
-Clock = Union[dt.datetime, float, int, None]
+Clock = dt.datetime | float | int | None
 
 
-def retention_days(value: Optional[Union[int, str]] = None) -> int:
+def retention_days(value: int | str | None = None) -> int:
     """`value`, else RETENTION_DAYS from the environment, else 30 (at least 1 day)."""
-    raw = value if value is not None else os.environ.get("RETENTION_DAYS") or DEFAULT_DAYS
+    raw = value if value is not None else PrivacySettings.from_env().retention_days
     try:
         days = int(raw)
     except (TypeError, ValueError):
@@ -73,7 +76,7 @@ _ENV_VAR = re.compile(r"\$\{([^}]+)\}")
 
 
 def _expand(value: Any) -> Any:
-    """`${VAR}` in endpoints.yml, as Rasa expands it."""
+    """`${VAR}` in endpoints.yml, as Rasa expands it (any variable: the file names them, not this package)."""
     if isinstance(value, str):
         return _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), ""), value)
     return value
@@ -184,34 +187,38 @@ def purge_conversations(url: str, cutoff: dt.datetime, dry_run: bool = False) ->
         engine.dispose()
 
 
+#: Anonymises the closed cases with no activity since a cutoff (naive UTC); with `dry_run` (the second
+#: argument) only says which. The handoff service owns the cases: its owner passes this in
+#: (`partial(service.purge_closed, store)`), so privacy imports nothing above it.
+PurgeCases = Callable[[dt.datetime, bool], Sized]
+
+
 def purge(
     now: Clock = None,
     days: Optional[int] = None,
     tracker: Optional[str] = None,
-    store: Any = None,
+    *,
+    purge_cases: PurgeCases,
     dry_run: bool = False,
 ) -> PurgeReport:
     """Delete old conversations and anonymise old closed cases; returns counts.
 
     `tracker`: SQLAlchemy URL of the tracker store (default: from endpoints.yml);
-    `store`: a HandoffStore (default: `shared_store()`, i.e. DATABASE_URL).
+    `purge_cases`: what anonymises the old closed cases (see `PurgeCases`).
     """
-    from bot.handoff import service
-    from bot.handoff.store import shared_store
-
     days = retention_days(days)
     cutoff = cutoff_for(now, days)
     report = PurgeReport(days=days, cutoff=cutoff, dry_run=dry_run)
     report.conversations, report.events = purge_conversations(tracker or tracker_url(), cutoff, dry_run)
-    report.cases = len(service.purge_closed(store if store is not None else shared_store(), cutoff, dry_run))
+    report.cases = len(purge_cases(cutoff, dry_run))
     logger.info("%s", report.summary())
     return report
 
 
 async def purge_daily(
+    purge_cases: PurgeCases,
     days: Optional[int] = None,
     tracker: Optional[str] = None,
-    store: Any = None,
     interval: float = DAY_SECONDS,
     clock: Callable[[], Clock] = time.time,
     runs: Optional[int] = None,
@@ -224,7 +231,7 @@ async def purge_daily(
     done = 0
     while runs is None or done < runs:
         try:
-            await asyncio.to_thread(purge, clock(), days, tracker, store)
+            await asyncio.to_thread(functools.partial(purge, clock(), days, tracker, purge_cases=purge_cases))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - keep the loop alive; say what failed, no data

@@ -20,6 +20,8 @@ from typing import Any, Iterable, List, Optional
 
 import sqlalchemy as sa
 
+from bot.handoff.store import shared_store  # the database only: bot.handoff.service records here
+
 logger = logging.getLogger(__name__)
 
 #: The district counts days in Vietnam time (UTC+7, no daylight saving).
@@ -76,9 +78,7 @@ def today(now: Optional[dt.datetime] = None) -> dt.date:
 
 def _engine(engine: Optional[sa.engine.Engine] = None) -> sa.engine.Engine:
     if engine is None:
-        from bot.handoff.store import shared_store  # the case store's database
-
-        engine = shared_store().engine
+        engine = shared_store().engine  # the case store's database
     key = str(engine.url)
     if key not in _ready:
         metadata.create_all(engine)

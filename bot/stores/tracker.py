@@ -8,10 +8,10 @@ suite restarts a server and reads a conversation back to prove it is used.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
-import os
 from typing import Any, Iterator, Optional
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import off_loop, shared_store
 from bot.privacy.redact import redact
 from bot.privacy.retention import purge_daily
+from bot.privacy.settings import PrivacySettings
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +104,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         The store owns its data, so it also runs its retention, on its own database. RETENTION_DAYS=off
         disables it (e.g. when `make purge` runs from cron instead).
         """
-        if self._retention is not None or (os.environ.get("RETENTION_DAYS") or "").lower() == "off":
+        if self._retention is not None or not PrivacySettings.from_env().daily_purge:
             return
         url = self.engine.url.render_as_string(hide_password=False)
-        self._retention = asyncio.get_running_loop().create_task(purge_daily(tracker=url))
+        cases = functools.partial(service.purge_closed, shared_store())  # the handoff service owns the cases
+        self._retention = asyncio.get_running_loop().create_task(purge_daily(cases, tracker=url))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         self._keep_retention()

@@ -8,21 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels.telegram_harness import ChannelServer, FakeRasa, make_settings, serve_channel
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    from telegram_harness import ChannelServer, FakeRasa, make_settings, serve_channel  # type: ignore[no-redef]
-
-
-@pytest.fixture
-async def fake_api() -> AsyncIterator[tg.FakeBotAPI]:
-    api = await tg.FakeBotAPI().start()
-    yield api
-    await api.stop()
+from bot.telegram.settings import TelegramSettings
+from tests.support import fake_bot_api as tg
+from tests.support.telegram_harness import ChannelServer, FakeRasa, make_settings, serve_channel
 
 
 @pytest.fixture

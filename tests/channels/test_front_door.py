@@ -6,6 +6,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels import front_door
 from bot.channels.front_door import FrontDoor, RateLimiter
+from bot.telegram import texts
 
 
 def message(text, sender: str = "web-1") -> UserMessage:
@@ -29,13 +30,13 @@ def door(monkeypatch, tmp_path) -> FrontDoor:
 @pytest.mark.parametrize("text", ["", "   ", "\n\t ", "\x00\x00", None])
 async def test_an_empty_message_gets_a_kind_reply_with_111(door, text) -> None:
     admitted, said = await admit(door, text)
-    assert admitted is None and said == [front_door.EMPTY] and "111" in said[0]
+    assert admitted is None and said == [texts.EMPTY] and "111" in said[0]
 
 
 async def test_a_huge_message_is_cut_with_a_clear_reply_and_still_read(door) -> None:
     text = "em muốn chết " + "a" * 100_000
     admitted, said = await admit(door, text)
-    assert said == [front_door.TOO_LONG] and "111" in said[0]
+    assert said == [texts.TOO_LONG] and "111" in said[0]
     assert admitted is not None and len(admitted.text) == door.max_chars and admitted.text.startswith("em muốn chết")
 
 
@@ -48,7 +49,7 @@ async def test_a_flood_gets_one_kind_message_and_a_disclosure_still_passes(door)
     results = [await admit(door, f"spam {i}") for i in range(12)]
     passed = [a for a, _ in results if a is not None]
     replies = [s for _, said in results for s in said]
-    assert len(passed) == 5 and replies == [front_door.FLOOD] and "111" in replies[0]
+    assert len(passed) == 5 and replies == [texts.FLOOD] and "111" in replies[0]
     admitted, said = await admit(door, "em sợ lắm, có người dọa em")  # a risk cue is never dropped
     assert admitted is not None and said == []
     assert (await admit(door, "spam again", sender="web-2"))[0] is not None  # other senders are not slowed
@@ -72,6 +73,6 @@ async def test_a_relay_failure_before_rasa_still_answers_with_111(door, monkeypa
     msg = message("em sợ lắm")
     with caplog.at_level("ERROR"):
         assert await door.wrap(rasa)(msg) is None
-    assert [m["text"] for m in msg.output_channel.messages] == [front_door.UNAVAILABLE]
-    assert "111" in front_door.UNAVAILABLE
+    assert [m["text"] for m in msg.output_channel.messages] == [texts.UNAVAILABLE]
+    assert "111" in texts.UNAVAILABLE
     assert any(r.levelname == "ERROR" and "front door" in r.getMessage() for r in caplog.records)

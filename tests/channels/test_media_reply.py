@@ -1,5 +1,5 @@
 """A photo a child sends is often evidence: it gets thanks and guidance, not a warning (issue 18)."""
-from bot.channels import telegram_texts as texts
+from bot.telegram import texts
 
 
 def test_a_photo_gets_thanks_and_guidance_about_evidence() -> None:

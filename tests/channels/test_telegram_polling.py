@@ -4,44 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from bot.channels import telegram_texts as texts
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
-from bot.telegram import PollingRunner, amain, main
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels.telegram_harness import (
-        CHAT,
-        ROOT,
-        ChannelServer,
-        FakeRasa,
-        free_socket,
-        serve_channel,
-    )
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    from telegram_harness import (  # type: ignore[no-redef]
-        CHAT,
-        ROOT,
-        ChannelServer,
-        FakeRasa,
-        free_socket,
-        serve_channel,
-    )
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bot.telegram import texts
+from bot.telegram.runner import PollingRunner, amain, main
+from bot.telegram.settings import TelegramSettings
+from tests.support import fake_bot_api as tg
+from tests.support.servers import free_port, free_socket
+from tests.support.telegram_harness import (
+    CHAT,
+    ROOT,
+    ChannelServer,
+    FakeRasa,
+    serve_channel,
+)
 
 
 def runner_settings(settings: TelegramSettings, rasa_url: str) -> TelegramSettings:
@@ -144,8 +125,8 @@ async def test_rasa_unreachable_the_runner_answers_with_111(settings: TelegramSe
     fake_api.queue_update(
         tg.text(1, CHAT, "e muon chet"), tg.callback(2, CHAT, "/ask_hotline"), tg.voice(3, CHAT)
     )
-    runner = await run_once(runner_settings(settings, f"http://127.0.0.1:{closed_port()}"))
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111, texts.FALLBACK_111, texts.VOICE]
+    runner = await run_once(runner_settings(settings, f"http://127.0.0.1:{free_port()}"))
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE, texts.UNAVAILABLE, texts.VOICE]
     assert fake_api.calls_of("answerCallbackQuery") == [{"callback_query_id": "cq2"}]
     assert runner.offset == 4  # answered, so confirmed by the next poll
 
@@ -161,7 +142,7 @@ async def test_rasa_error_status_the_runner_answers_with_111(
     app.router.add_post("/webhooks/telegram/webhook", broken)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = closed_port()
+    port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
@@ -169,13 +150,13 @@ async def test_rasa_error_status_the_runner_answers_with_111(
         await run_once(runner_settings(settings, f"http://127.0.0.1:{port}"))
     finally:
         await runner.cleanup()
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
 
 
 async def test_nothing_delivered_keeps_the_update_for_the_next_poll(
     settings: TelegramSettings, fake_api
 ) -> None:
-    polling = runner_settings(settings, f"http://127.0.0.1:{closed_port()}")
+    polling = runner_settings(settings, f"http://127.0.0.1:{free_port()}")
     runner = PollingRunner(polling, poll_timeout=1)
     runner.sender.base_delay = 0.01
     for _ in range(runner.sender.max_tries):
@@ -187,7 +168,7 @@ async def test_nothing_delivered_keeps_the_update_for_the_next_poll(
         assert await runner.run(once=True) == 0  # next poll: the child is answered
     finally:
         await runner.close()
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
     assert runner.offset == 2
 
 
@@ -226,11 +207,11 @@ async def test_runner_waits_for_a_starting_rasa_instead_of_falling_back(
         await runner.close()
     assert fake_rasa.texts == ["e muon chet"]
     [reply] = fake_api.sent_texts(CHAT)
-    assert reply != texts.FALLBACK_111 and "111" in reply
+    assert reply != texts.UNAVAILABLE and "111" in reply
 
 
 async def test_waiting_for_rasa_gives_up(settings: TelegramSettings, fake_api, fake_rasa: FakeRasa) -> None:
-    runner = PollingRunner(runner_settings(settings, f"http://127.0.0.1:{closed_port()}"))
+    runner = PollingRunner(runner_settings(settings, f"http://127.0.0.1:{free_port()}"))
     try:
         assert await runner.wait_for_rasa(0.5) is False  # timeout: polling starts, fallback answers
     finally:
@@ -319,7 +300,7 @@ async def test_runner_process_stops_cleanly_on_sigterm(
         "TELEGRAM_TOKEN": fake_api.token,
         "TELEGRAM_API_URL": fake_api.api_url,
         "TELEGRAM_STATE_DB": str(settings.state_db),
-        "RASA_URL": f"http://127.0.0.1:{closed_port()}",
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",
     }
     env.pop("TELEGRAM_WEBHOOK_URL", None)
     proc = await asyncio.create_subprocess_exec(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -17,23 +16,13 @@ from typing import Any
 
 import httpx
 
-from bot.channels import telegram_texts as texts
-from bot.telegram import PollingRunner
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels.telegram_harness import CHAT, ROOT, make_settings
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    from telegram_harness import CHAT, ROOT, make_settings  # type: ignore[no-redef]
+from bot.telegram import texts
+from bot.telegram.runner import PollingRunner
+from tests.support import fake_bot_api as tg
+from tests.support.servers import free_port
+from tests.support.telegram_harness import CHAT, ROOT, make_settings
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def wait_until_up(url: str, proc: asyncio.subprocess.Process, what: str, timeout: float = 300) -> Any:
@@ -136,9 +125,9 @@ async def test_real_rasa_answers_a_disclosure_with_111_through_polling(
                 await runner.close()
 
             greeting, *disclosure = fake_api.sent_texts(CHAT)
-            assert greeting != texts.FALLBACK_111
+            assert greeting != texts.UNAVAILABLE
             assert fake_api.sent_messages(CHAT)[0].get("reply_markup")  # the menu buttons
-            assert disclosure and texts.FALLBACK_111 not in disclosure
+            assert disclosure and texts.UNAVAILABLE not in disclosure
             assert any("111" in reply for reply in disclosure)
 
             async with httpx.AsyncClient(timeout=60) as client:
@@ -155,7 +144,7 @@ async def test_real_rasa_answers_a_disclosure_with_111_through_polling(
                 )
                 assert pushed.status_code == 200, pushed.text
             [pushed_text] = fake_api.sent_texts(CHAT)[before:]
-            assert pushed_text and pushed_text != texts.FALLBACK_111
+            assert pushed_text and pushed_text != texts.UNAVAILABLE
 
             # Teaching through the menu buttons: quiz -> age band -> first question -> an answer.
             async def updates(*queued: dict[str, Any]) -> list[dict[str, Any]]:

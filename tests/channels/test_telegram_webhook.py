@@ -14,35 +14,21 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError
 
-from bot.channels import telegram_texts as texts
 from bot.channels.telegram import TelegramInput, TelegramOutput, UpdateBusy
-from bot.channels.telegram_format import utf16_len
-from bot.channels.telegram_settings import TelegramSettings
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels.telegram_harness import (
-        CHAT,
-        CRASH_TRIGGER,
-        GROUP,
-        LONG_REPLY_TRIGGER,
-        ChannelServer,
-        FakeRasa,
-        long_reply,
-        serve_channel,
-    )
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    from telegram_harness import (  # type: ignore[no-redef]
-        CHAT,
-        CRASH_TRIGGER,
-        GROUP,
-        LONG_REPLY_TRIGGER,
-        ChannelServer,
-        FakeRasa,
-        long_reply,
-        serve_channel,
-    )
+from bot.telegram import texts
+from bot.telegram.format import utf16_len
+from bot.telegram.settings import TelegramSettings
+from tests.support import fake_bot_api as tg
+from tests.support.telegram_harness import (
+    CHAT,
+    CRASH_TRIGGER,
+    GROUP,
+    LONG_REPLY_TRIGGER,
+    ChannelServer,
+    FakeRasa,
+    long_reply,
+    serve_channel,
+)
 
 
 def keyboard_of(message: dict[str, Any]) -> list[tuple[str, str]]:
@@ -217,7 +203,7 @@ async def test_rasa_failure_still_answers_with_111(
 ) -> None:
     reply = await channel_server.post(tg.text(1, CHAT, CRASH_TRIGGER))
     assert reply.json() == {"status": "ok"}
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
 
 
 async def test_no_model_loaded_answers_with_111(settings: TelegramSettings, fake_api, fake_rasa) -> None:
@@ -227,7 +213,7 @@ async def test_no_model_loaded_answers_with_111(settings: TelegramSettings, fake
 
     channel = TelegramInput(settings)
     assert await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa, NotReady()) == "ok"
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
     assert fake_rasa.messages == []
     await channel.sender.aclose()
 
@@ -367,6 +353,6 @@ async def test_a_front_door_failure_still_answers_with_111(
     channel.front_door.admit = broken  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR):
         assert await channel.handle_update(tg.text(1, CHAT, "e muon chet"), fake_rasa) == "ok"
-    assert fake_api.sent_texts(CHAT) == [texts.FALLBACK_111]
+    assert fake_api.sent_texts(CHAT) == [texts.UNAVAILABLE]
     assert any(r.levelno == logging.ERROR and "111" in r.getMessage() for r in caplog.records)
     await channel.sender.aclose()

@@ -1,23 +1,15 @@
 """A fresh case store per test: SQLite always, PostgreSQL when one answers on 127.0.0.1:5432."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from bot.handoff.store import HandoffStore
-
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def postgres_ready() -> bool:
-    exe = shutil.which("pg_isready")
-    if exe is None:
-        return False
-    return subprocess.run([exe, "-h", "127.0.0.1", "-q"], check=False).returncode == 0
+from tests.support import fake_bot_api as tg
+from tests.support import handoff_harness as harness
+from tests.support.servers import PG_URL, postgres_ready
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -44,23 +36,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[HandoffStore]:
     s.dispose()
 
 
-# --- channel fixtures: fake Bot API, handoff environment, served channels ------------------
-from collections.abc import AsyncIterator  # noqa: E402
-
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.handoff import harness
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import harness  # type: ignore[no-redef]
-
-    tg = harness.tg  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-async def fake_api() -> AsyncIterator[tg.FakeBotAPI]:
-    api = await tg.FakeBotAPI().start()
-    yield api
-    await api.stop()
+# --- the handoff environment of a bot with counsellors on Telegram (fake Bot API) ------------
 
 
 @pytest.fixture

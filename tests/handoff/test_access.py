@@ -11,15 +11,9 @@ import pytest
 from actions.handoff import ActionCreateCase
 from bot.handoff import access, texts
 from bot.handoff.store import CLAIMED, CLOSED, CaseError, HandoffStore
+from tests.support import handoff_harness as harness
+from tests.support.handoff_harness import RecordingRasa, channels, child_tracker, run_action, wait_for_text
 
-try:
-    from tests.handoff import harness
-    from tests.handoff.test_flow import RecordingRasa, channels, child_tracker, run_action, wait_for_text
-except ImportError:  # pragma: no cover
-    import harness  # type: ignore[no-redef]
-    from test_flow import RecordingRasa, channels, child_tracker, run_action, wait_for_text  # type: ignore[no-redef]
-
-tg = harness.tg
 OTHER_COUNSELLOR = 901  # in COUNSELLOR_IDS of handoff_env
 
 

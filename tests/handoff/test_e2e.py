@@ -16,16 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from bot.channels.telegram_settings import SECRET_HEADER, WEBHOOK_PATH
 from bot.handoff import texts
-from tests.conftest import ROOT, start_bot
-
-try:
-    from tests.handoff import harness
-except ImportError:  # pragma: no cover
-    import harness  # type: ignore[no-redef]
-
-tg = harness.tg
+from bot.telegram.settings import SECRET_HEADER, WEBHOOK_PATH
+from tests.support import fake_bot_api as tg
+from tests.support import handoff_harness as harness
+from tests.support.servers import ROOT, start_bot
 
 
 async def _until(check, what: str, timeout: float = 20.0):

@@ -10,80 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
-from typing import Any
 
 from rasa.shared.core.events import BotUttered, UserUttered
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionCreateCase, ActionCreateUrgentCase
 from bot.channels.counsellor import CounsellorInput
-from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
 from bot.handoff import texts
 from bot.handoff.store import CLAIMED, CLOSED, OPEN, HandoffStore
+from tests.support import fake_bot_api as tg
+from tests.support import handoff_harness as harness
+from tests.support.handoff_harness import (
+    RecordingRasa,
+    alerts,
+    channels,
+    child_tracker,
+    markup_data,
+    run_action,
+    wait_for_text,
+)
 
-try:
-    from tests.handoff import harness
-except ImportError:  # pragma: no cover
-    import harness  # type: ignore[no-redef]
-
-tg = harness.tg
 CHILD_SENDER = f"tg:{harness.CHILD}"
-
-
-class RecordingRasa:
-    """Stands in for Rasa's `on_new_message`: records and answers with the 111 line."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    async def __call__(self, message: Any) -> None:
-        self.texts.append(message.text)
-        await message.output_channel.send_text_message(message.sender_id, "Mình lo cho bạn. Gọi 111.")
-
-
-def child_tracker(sender: str, channel: str, texts_: list[str], level: str | None = None) -> Tracker:
-    events = [{"event": "user", "text": t, "input_channel": channel, "parse_data": {}} for t in texts_]
-    slots = {"risk_level": level, "risk_category": "disclose_self_harm" if level == "imminent" else None}
-    return Tracker(sender, slots, {}, events, False, None, {}, "action_listen")
-
-
-async def run_action(action: Any, tracker: Tracker) -> list[str]:
-    dispatcher = CollectingDispatcher()
-    await action.run(dispatcher, tracker, {})
-    return [m.get("text") or "" for m in dispatcher.messages]
-
-
-def markup_data(params: dict[str, Any]) -> list[str]:
-    markup = params.get("reply_markup") or {}
-    if isinstance(markup, str):
-        markup = json.loads(markup)
-    return [b.get("callback_data") for row in markup.get("inline_keyboard", []) for b in row]
-
-
-def alerts(api: Any) -> list[dict[str, Any]]:
-    return [p for p in api.sent_messages(harness.GROUP) if "[Ca #" in p["text"] and markup_data(p)]
-
-
-async def wait_for_text(api: Any, chat_id: int, needle: str, timeout: float = 5.0) -> dict[str, Any]:
-    for _ in range(int(timeout / 0.02)):
-        for params in api.sent_messages(chat_id):
-            if needle in params["text"]:
-                return params
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no message with {needle!r} to {chat_id}: {api.sent_texts(chat_id)}")
-
-
-def channels(fake_api: Any, tmp_path: Path) -> tuple[TelegramInput, CounsellorInput]:
-    settings = TelegramSettings(
-        token=fake_api.token,
-        api_url=fake_api.api_url,
-        webhook_secret=harness.SECRET,
-        state_db=tmp_path / "telegram.sqlite3",
-    )
-    return TelegramInput(settings), CounsellorInput()
 
 
 async def test_telegram_child_to_counsellor_and_back(fake_api, handoff_env, tmp_path) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from bot.handoff import notify
 from bot.handoff.store import HandoffStore
-from tests.test_faults import PG, pg_database  # noqa: F401 - fixture
+from tests.support.servers import PG
 
 INSTANCES = 3
 

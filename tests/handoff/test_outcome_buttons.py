@@ -15,20 +15,16 @@ import pytest
 
 from actions.handoff import ActionCreateCase
 from bot.channels import telegram_outcome
-from bot.channels.telegram_client import TelegramSender, make_bot
+from bot.telegram.client import TelegramSender, make_bot
 from bot.channels.telegram_outcome import Draft, Stale
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram.settings import TelegramSettings
 from bot.handoff import access, outcomes, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CLOSED, HandoffStore
 from bot.reports import events
 
-try:
-    from tests.handoff import harness
-    from tests.handoff.test_flow import RecordingRasa, channels, child_tracker, markup_data, run_action
-except ImportError:  # pragma: no cover
-    import harness  # type: ignore[no-redef]
-    from test_flow import RecordingRasa, channels, child_tracker, markup_data, run_action  # type: ignore[no-redef]
+from tests.support import handoff_harness as harness
+from tests.support.handoff_harness import RecordingRasa, channels, child_tracker, markup_data, run_action
 
 COUNSELLOR = harness.COUNSELLOR
 OTHER_COUNSELLOR = 901  # in COUNSELLOR_IDS of handoff_env

@@ -11,13 +11,8 @@ from bot.handoff.outcomes import OutcomeError
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CaseError
 from bot.reports import events
-
-try:
-    from tests.handoff import harness
-    from tests.handoff.test_flow import RecordingRasa, channels, child_tracker, run_action
-except ImportError:  # pragma: no cover
-    import harness  # type: ignore[no-redef]
-    from test_flow import RecordingRasa, channels, child_tracker, run_action  # type: ignore[no-redef]
+from tests.support import handoff_harness as harness
+from tests.support.handoff_harness import RecordingRasa, channels, child_tracker, run_action
 
 SETTINGS = HandoffSettings(chat_id=None)
 

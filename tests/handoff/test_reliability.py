@@ -21,24 +21,20 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionCreateCase, ActionCreateUrgentCase
 from bot.channels.counsellor import CounsellorInput, send_counsellor_message
 from bot.channels.relay import relay_if_claimed
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore, IntakeLimits, utcnow
-from tests.proxy import BlackHole
+from bot.telegram.settings import TelegramSettings
+from tests.support import fake_bot_api as tg
+from tests.support import handoff_harness as harness
+from tests.support.handoff_harness import run_action
+from tests.support.proxy import BlackHole
 
-try:
-    from tests.handoff import harness
-except ImportError:  # pragma: no cover
-    import harness  # type: ignore[no-redef]
-
-tg = harness.tg
 CHILD_SENDER = f"tg:{harness.CHILD}"
 
 
@@ -47,12 +43,6 @@ def child_tracker(sender: str, texts_: list[str], level: str | None = None, sour
     events = [{"event": "user", "text": t, "input_channel": "rest", "parse_data": {}, "metadata": meta} for t in texts_]
     slots = {"risk_level": level, "risk_category": "disclose_self_harm" if level == "imminent" else None}
     return Tracker(sender, slots, {}, events, False, None, {}, "action_listen")
-
-
-async def run_action(action: Any, tracker: Tracker) -> list[str]:
-    dispatcher = CollectingDispatcher()
-    await action.run(dispatcher, tracker, {})
-    return [m.get("text") or "" for m in dispatcher.messages]
 
 
 def group_texts(api: tg.FakeBotAPI) -> list[str]:

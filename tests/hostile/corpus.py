@@ -36,7 +36,7 @@ class _Auto:
 
 AUTO: Any = _Auto()  # a fresh sender id made from the case name
 
-# Texts of the front door (bot/channels/front_door.py) the cases point at by name.
+# Texts of the front door (bot/telegram/texts.py) the cases point at by name.
 EMPTY, TOO_LONG = "EMPTY", "TOO_LONG"
 
 

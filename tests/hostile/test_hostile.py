@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels.front_door import EMPTY, FLOOD, TOO_LONG
+from bot.telegram.texts import EMPTY, FLOOD, TOO_LONG
 from tests.hostile.corpus import ABSENT, ALL_CASES, AUTO, CASES, Case
 
 RUN = uuid.uuid4().hex[:6]

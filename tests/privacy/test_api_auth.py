@@ -23,7 +23,7 @@ from bot import api_token
 from bot.channels.counsellor import CLOSE_ACTIONS
 from bot.channels.rest import pushed_messages
 from bot.handoff import texts
-from tests.conftest import ROOT, free_port
+from tests.support.servers import ROOT, free_port
 
 
 # --- bot/api_token.py ------------------------------------------------------------------------------

@@ -16,9 +16,8 @@ from telegram.request import HTTPXRequest
 from bot.handoff import notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import HandoffStore, utcnow
-
-from tests.channels import fake_bot_api as tg
-from tests.handoff import harness
+from tests.support import fake_bot_api as tg
+from tests.support import handoff_harness as harness
 
 CHILD = "web-privacy-1"
 RELAYED = "em đang ở nhà một mình, số em 0912 345 678"

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.util
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Iterator
 
@@ -20,12 +19,17 @@ from bot.handoff import service
 from bot.handoff import store as store_module
 from bot.handoff.store import CLAIMED, CLOSED, OPEN, HandoffStore
 from bot.privacy import retention
+from tests.support.servers import PG_URL, postgres_ready
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NOW = dt.datetime(2025, 3, 1, 12, 0)  # naive UTC
 DAY = dt.timedelta(days=1)
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CHILD_TEXT = "tên em là Lan, số em 0912345678, bố đánh em"
+
+
+def cases_of(store: HandoffStore) -> retention.PurgeCases:
+    """What the tracker store and scripts/purge.py pass in: the handoff service anonymises the cases."""
+    return functools.partial(service.purge_closed, store)
 
 
 def epoch(value: dt.datetime) -> float:
@@ -104,11 +108,6 @@ def case_store(tmp_path: Path) -> Iterator[HandoffStore]:
     s.dispose()
 
 
-def postgres_ready() -> bool:
-    exe = shutil.which("pg_isready")
-    return exe is not None and subprocess.run([exe, "-h", "127.0.0.1", "-q"], check=False).returncode == 0
-
-
 def snapshot(store: HandoffStore) -> list:
     with store.engine.connect() as conn:
         return [
@@ -171,7 +170,7 @@ def test_old_closed_case_anonymised_open_and_claimed_kept(case_store: HandoffSto
 def test_dry_run_changes_nothing(tracker_db: str, case_store: HandoffStore, clock: dict) -> None:
     make_cases(case_store, clock)
     rows, cases = tracker_rows(tracker_db), snapshot(case_store)
-    report = retention.purge(now=NOW, days=30, tracker=tracker_db, store=case_store, dry_run=True)
+    report = retention.purge(now=NOW, days=30, tracker=tracker_db, purge_cases=cases_of(case_store), dry_run=True)
     assert (report.conversations, report.cases, report.dry_run) == (1, 1, True)
     assert report.events == rows["old-child"]
     assert tracker_rows(tracker_db) == rows
@@ -180,7 +179,7 @@ def test_dry_run_changes_nothing(tracker_db: str, case_store: HandoffStore, cloc
 
 def test_purge_reports_counts_only(tracker_db: str, case_store: HandoffStore, clock: dict) -> None:
     make_cases(case_store, clock)
-    report = retention.purge(now=epoch(NOW), days=30, tracker=tracker_db, store=case_store)
+    report = retention.purge(now=epoch(NOW), days=30, tracker=tracker_db, purge_cases=cases_of(case_store))
     assert (report.conversations, report.cases) == (1, 1)
     text = report.summary()
     assert "1 conversation(s)" in text and "1 closed case(s)" in text
@@ -258,7 +257,9 @@ async def test_purge_daily_runs_at_start_then_every_interval(
         sleeps.append(seconds)
 
     monkeypatch.setattr(retention.asyncio, "sleep", fake_sleep)
-    await retention.purge_daily(days=30, tracker=tracker_db, store=case_store, clock=lambda: next(times), runs=2)
+    await retention.purge_daily(
+        cases_of(case_store), days=30, tracker=tracker_db, clock=lambda: next(times), runs=2
+    )
     assert sleeps == [24 * 3600]
     assert tracker_rows(tracker_db) == {}  # all conversations old by the second run
     # the second run anonymised the remaining closed cases; the open and claimed ones stay
@@ -270,7 +271,7 @@ async def test_purge_daily_runs_at_start_then_every_interval(
 async def test_purge_daily_survives_a_failure(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     calls = []
 
-    def boom(*args: object) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
         calls.append(args)
         raise RuntimeError("database down " + CHILD_TEXT)
 
@@ -279,7 +280,7 @@ async def test_purge_daily_survives_a_failure(monkeypatch: pytest.MonkeyPatch, c
 
     monkeypatch.setattr(retention, "purge", boom)
     monkeypatch.setattr(retention.asyncio, "sleep", no_sleep)
-    await retention.purge_daily(runs=3)
+    await retention.purge_daily(lambda cutoff, dry_run: [], runs=3)
     assert len(calls) == 3
     assert "RuntimeError" in caplog.text and "Lan" not in caplog.text
 

@@ -10,11 +10,7 @@ from bot.handoff import service
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import shared_store
 from bot.reports import events
-
-try:
-    from tests.actions.test_content_actions import Conversation
-except ImportError:  # pragma: no cover
-    from test_content_actions import Conversation  # type: ignore[no-redef]
+from tests.support.conversation import Conversation
 
 
 @pytest.fixture()

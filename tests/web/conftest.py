@@ -9,11 +9,7 @@ from typing import Any, AsyncIterator, Iterator
 import pytest
 
 from bot.channels.webchat import WebChatInput
-
-try:
-    from tests.web import webchat_harness as h
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import webchat_harness as h  # type: ignore[no-redef]
+from tests.support import webchat_harness as h
 
 
 @pytest.fixture
@@ -75,7 +71,7 @@ def webchat_rasa(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         "DATABASE_URL": f"sqlite:///{workdir / 'handoff.db'}",
         "TELEGRAM_TOKEN": "",
     }
-    from tests.conftest import start_bot
+    from tests.support.servers import start_bot
 
     server = start_bot(str(Path(model)), workdir, True, env)
     try:

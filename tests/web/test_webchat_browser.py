@@ -18,10 +18,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-try:
-    from tests.web import webchat_harness as h
-except ImportError:
-    import webchat_harness as h  # type: ignore[no-redef]
+from tests.support import webchat_harness as h
 
 STORE_KEY = "safekids-webchat-v1"
 EXIT_URL = "https://www.google.com/search?q=thoi+tiet"

@@ -14,11 +14,7 @@ import pytest
 import socketio
 
 from bot.channels.webchat import WebChatInput, WebChatOutput
-
-try:
-    from tests.web import webchat_harness as h
-except ImportError:
-    import webchat_harness as h  # type: ignore[no-redef]
+from tests.support import webchat_harness as h
 
 WEB = h.ROOT / "web"
 STATIC = WEB / "static"

@@ -18,13 +18,12 @@ from sanic import Sanic
 
 from bot.channels import webchat
 from bot.channels.counsellor import CounsellorInput
-from bot.channels.front_door import UNAVAILABLE
 from bot.channels.webchat import WebChatInput
 from bot.handoff.store import shared_store
 from bot.handoff.texts import COUNSELLOR_PREFIX
-from tests.conftest import free_port
-from tests.handoff.harness import API_TOKEN, StubAgent
-from tests.test_faults import need_redis
+from bot.telegram.texts import UNAVAILABLE
+from tests.support.handoff_harness import API_TOKEN, StubAgent
+from tests.support.servers import free_port, need_redis
 
 SID_A = "a" * 32
 SID_B = "b" * 32

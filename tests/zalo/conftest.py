@@ -6,26 +6,14 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from tests.channels import fake_bot_api as tg
-    from tests.channels import fake_zalo_api as fz
-    from tests.handoff import harness as handoff
-except ImportError:  # pragma: no cover
-    import fake_bot_api as tg  # type: ignore[no-redef]
-    import fake_zalo_api as fz  # type: ignore[no-redef]
-    import harness as handoff  # type: ignore[no-redef]
+from tests.support import fake_bot_api as tg
+from tests.support import fake_zalo_api as fz
+from tests.support import handoff_harness as handoff
 
 
 @pytest.fixture
 async def zalo_api() -> AsyncIterator[fz.FakeZaloAPI]:
     api = await fz.FakeZaloAPI().start()
-    yield api
-    await api.stop()
-
-
-@pytest.fixture
-async def fake_api() -> AsyncIterator[tg.FakeBotAPI]:
-    api = await tg.FakeBotAPI().start()
     yield api
     await api.stop()
 

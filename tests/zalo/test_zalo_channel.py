@@ -18,19 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels import telegram_texts as texts
 from bot.channels.zalo import ZaloInput
 from bot.channels.zalo_client import CHOOSE_BY_NUMBER, MAX_TEXT, RefreshFailed, ZaloClient
 from bot.channels.zalo_settings import ZaloSettings
 from bot.channels.zalo_state import ZaloState, event_key
 from bot.handoff.store import HandoffStore, utcnow
-
-try:
-    from tests.channels import fake_zalo_api as fz
-    from tests.zalo import zalo_harness as zh
-except ImportError:  # pragma: no cover
-    import fake_zalo_api as fz  # type: ignore[no-redef]
-    import zalo_harness as zh  # type: ignore[no-redef]
+from bot.telegram import texts
+from tests.support import fake_zalo_api as fz
+from tests.support import zalo_harness as zh
+from tests.support.servers import serving
 
 USER = zh.USER
 
@@ -286,7 +282,7 @@ async def test_rasa_failing_still_gives_111(zalo_api, db) -> None:
         rasa.fail = True
         await s.post_event(fz.event("user_send_text", text="chao"))
         await s.settle()
-        assert zalo_api.texts_to(USER) == [texts.FALLBACK_111]
+        assert zalo_api.texts_to(USER) == [texts.UNAVAILABLE]
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -388,8 +384,6 @@ def test_event_keys() -> None:
 
 
 async def test_rest_clients_cannot_write_into_a_zalo_conversation() -> None:
-    import socket
-
     from sanic import Sanic
 
     from bot.channels.rest import RestInput
@@ -397,21 +391,9 @@ async def test_rest_clients_cannot_write_into_a_zalo_conversation() -> None:
     Sanic.test_mode = True
     app = Sanic("rest_zalo_guard")
     app.blueprint(RestInput().blueprint(zh.StandInRasa()), url_prefix="/webhooks/rest")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        async with httpx.AsyncClient() as client:
-            url = f"http://127.0.0.1:{sock.getsockname()[1]}/webhooks/rest/webhook"
-            reply = await client.post(url, json={"sender": f"zalo:{USER}", "message": "chao"})
-            assert reply.status_code == 400
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
+    async with serving(app) as base, httpx.AsyncClient() as client:
+        reply = await client.post(f"{base}/webhooks/rest/webhook", json={"sender": f"zalo:{USER}", "message": "chao"})
+        assert reply.status_code == 400
 
 
 def test_window_rule() -> None:
@@ -429,7 +411,7 @@ def test_state_on_both_databases(backend, tmp_path) -> None:
     """Tokens and inbox on SQLite, and on PostgreSQL when one answers (rows of a unique app id only)."""
     import uuid
 
-    from tests.handoff.conftest import PG_URL, postgres_ready
+    from tests.support.servers import PG_URL, postgres_ready
 
     if backend == "postgresql" and not postgres_ready():
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (pg_isready failed): SQLite only")

@@ -18,16 +18,11 @@ from typing import Any
 
 import httpx
 
-from bot.channels.telegram_settings import SECRET_HEADER
 from bot.handoff import texts
-from tests.conftest import ROOT, start_bot
-
-try:
-    from tests.channels import fake_zalo_api as fz
-    from tests.zalo import zalo_harness as zh
-except ImportError:  # pragma: no cover
-    import fake_zalo_api as fz  # type: ignore[no-redef]
-    import zalo_harness as zh  # type: ignore[no-redef]
+from bot.telegram.settings import SECRET_HEADER
+from tests.support import fake_zalo_api as fz
+from tests.support import zalo_harness as zh
+from tests.support.servers import ROOT, start_bot
 
 h = zh.handoff
 USER, SENDER = zh.USER, zh.SENDER

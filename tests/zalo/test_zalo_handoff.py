@@ -16,20 +16,14 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from actions.handoff import ActionCreateUrgentCase
 from bot.channels.counsellor import CounsellorInput
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import TelegramSettings
 from bot.channels.zalo import ZaloInput
 from bot.channels.zalo_client import OUTSIDE_WINDOW_REASON
 from bot.handoff import texts
 from bot.handoff.store import CLAIMED, HandoffStore
-
-try:
-    from tests.channels import fake_zalo_api as fz
-    from tests.handoff import test_flow
-    from tests.zalo import zalo_harness as zh
-except ImportError:  # pragma: no cover
-    import fake_zalo_api as fz  # type: ignore[no-redef]
-    import test_flow  # type: ignore[no-redef]
-    import zalo_harness as zh  # type: ignore[no-redef]
+from bot.telegram.settings import TelegramSettings
+from tests.support import fake_zalo_api as fz
+from tests.support import zalo_harness as zh
+from tests.support.handoff_harness import child_tracker, run_action
 
 h = zh.handoff
 USER, SENDER = zh.USER, zh.SENDER
@@ -64,7 +58,7 @@ async def open_case(s: Any, rasa: Any) -> int:
     """The child discloses on Zalo; Rasa answers with 111 and runs action_create_urgent_case."""
     assert (await s.post_event(fz.event("user_send_text", text="e muon chet"))).status_code == 200
     await s.settle()
-    said = await test_flow.run_action(ActionCreateUrgentCase(), test_flow.child_tracker(SENDER, "zalo", ["e muon chet"]))
+    said = await run_action(ActionCreateUrgentCase(), child_tracker(SENDER, "zalo", ["e muon chet"]))
     assert said == [texts.CASE_CREATED_URGENT]
     return 1
 

@@ -19,12 +19,9 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
-
-try:
-    from tests.channels import fake_bot_api as tg
-except ImportError:  # pytest's default import mode puts this folder on sys.path
-    import fake_bot_api as tg  # type: ignore[no-redef]
+from bot.telegram.settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
+from tests.support import fake_bot_api as tg
+from tests.support.servers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret_123"
@@ -124,12 +121,6 @@ def make_settings(api: tg.FakeBotAPI, state_db: Path, **overrides: Any) -> Teleg
     return TelegramSettings(**values)
 
 
-def free_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @dataclass
 class ChannelServer:
     """The channel's blueprint served by a real Sanic server, mounted where Rasa mounts it."""
@@ -154,16 +145,5 @@ async def serve_channel(
     app = Sanic(f"tg_test_{uuid.uuid4().hex[:8]}")
     app.config.MOTD = False
     app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/telegram")
-    sock = sock or free_socket()
-    port = sock.getsockname()[1]
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    async with httpx.AsyncClient(timeout=30) as client:
-        yield ChannelServer(channel, f"http://127.0.0.1:{port}", client)
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await server.after_stop()
+    async with serving(app, sock) as url, httpx.AsyncClient(timeout=30) as client:
+        yield ChannelServer(channel, url, client)

@@ -1,13 +1,12 @@
 """The Zalo, Telegram and counsellor channels mounted like `rasa run` mounts them, with no trained model.
 
-The agent is the handoff tests' stand-in (`tests/handoff/harness.py`: in-memory tracker and lock
-stores, a keyword "NLU", responses from domain.yml); Zalo is `tests/channels/fake_zalo_api.py` and
-Telegram `tests/channels/fake_bot_api.py`, both on 127.0.0.1.
+The agent is the handoff tests' stand-in (`tests/support/handoff_harness.py`: in-memory tracker and lock
+stores, a keyword "NLU", responses from domain.yml); Zalo is `tests/support/fake_zalo_api.py` and
+Telegram `tests/support/fake_bot_api.py`, both on 127.0.0.1.
 """
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,13 +21,9 @@ from bot.channels.counsellor import CounsellorInput
 from bot.channels.telegram import TelegramInput
 from bot.channels.zalo import ZaloInput
 from bot.channels.zalo_settings import WEBHOOK_PATH, ZaloSettings
-
-try:
-    from tests.channels import fake_zalo_api as fz
-    from tests.handoff import harness as handoff
-except ImportError:  # pragma: no cover
-    import fake_zalo_api as fz  # type: ignore[no-redef]
-    import harness as handoff  # type: ignore[no-redef]
+from tests.support import fake_zalo_api as fz
+from tests.support import handoff_harness as handoff
+from tests.support.servers import serving
 
 USER = fz.USER
 SENDER = f"zalo:{USER}"
@@ -130,17 +125,5 @@ async def serve(
     agent = agent or handoff.StubAgent()
     app.ctx.agent = agent
     app.ctx.input_channels = channels
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    async with httpx.AsyncClient(timeout=30) as client:
-        yield Served(f"http://127.0.0.1:{port}", client, agent, zalo, telegram, counsellor, app)
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await server.after_stop()
+    async with serving(app) as url, httpx.AsyncClient(timeout=30) as client:
+        yield Served(url, client, agent, zalo, telegram, counsellor, app)

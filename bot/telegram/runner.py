@@ -10,7 +10,7 @@ than any id seen before, and an old offset above it would confirm and discard ev
 So the runner confirms each batch with `offset = last id + 1` and, once that call comes back empty,
 polls without an offset again (Telegram then returns its earliest unconfirmed updates, whatever
 their ids). A restart starts without an offset; what it sees again is skipped by the channel,
-which dedupes on chat id + message id / callback query id (`telegram_state`).
+which dedupes on chat id + message id / callback query id (`bot.telegram.state`).
 
 Webhook mode (`TELEGRAM_WEBHOOK_URL` set): registers the webhook and the command menu, then exits.
 
@@ -33,15 +33,15 @@ from telegram import Bot, Update
 from telegram.constants import ChatType
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
-from bot.channels.telegram_client import (
+from bot.telegram.client import (
     ALLOWED_UPDATES,
     TelegramSender,
     describe,
     make_bot,
     retry_after_seconds,
 )
-from bot.channels.telegram_settings import HEALTH_PATH, SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
-from bot.channels.telegram_updates import Kind, chat_type_of, classify
+from bot.telegram.settings import HEALTH_PATH, SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
+from bot.telegram.updates import Kind, chat_type_of, classify
 
 logger = logging.getLogger("bot.telegram")
 

@@ -202,7 +202,7 @@ class FakeZaloAPI:
 
 
 # --- standalone, for trying the bot by hand (docs/zalo.md) --------------------------------------
-#   PYTHONPATH=. python -m tests.channels.fake_zalo_api --port 8082 --bot http://127.0.0.1:5005
+#   PYTHONPATH=. python -m tests.support.fake_zalo_api --port 8082 --bot http://127.0.0.1:5005
 #   curl -s localhost:8082/_fake/say -d '{"text": "e muon chet"}'          # a signed user_send_text
 #   curl -s localhost:8082/_fake/say -d '{"text": "chao", "bad_signature": true}'
 #   curl -s localhost:8082/_fake/sent                                        # what the bot sent

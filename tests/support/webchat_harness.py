@@ -1,5 +1,5 @@
 """Helpers for the web chat tests: an in-process channel server, another web site, the counsellor
-API and the Chromium settings (the real bot is the project's `start_bot`; the proxy is tests/proxy.py)."""
+API and the Chromium settings (the real bot is the project's `start_bot`; the proxy is tests/support/proxy.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from bot.channels.webchat import WebChatInput
-from tests.conftest import free_port, http_json
-from tests.proxy import CuttableProxy  # noqa: F401 - the browser tests use h.CuttableProxy
+from tests.support.proxy import CuttableProxy  # noqa: F401 - the browser tests use h.CuttableProxy
+from tests.support.servers import free_port, http_json
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -13,7 +13,7 @@ from enum import Enum
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from bot.channels import telegram_texts as texts
+from bot.telegram import texts
 
 
 class Kind(str, Enum):

@@ -1,19 +1,31 @@
-"""Vietnamese texts and command table of the Telegram channel.
+"""What every child channel says on its own, without Rasa, and the Telegram command table.
 
-The child is "bạn", the bot is "mình". Every text the channel sends on its own (without
-Rasa) names 111, because a child may be disclosing something in a form the bot cannot read.
+One module for the fixed texts of all child channels (Telegram, Zalo, web chat, REST and their front
+door, `bot/channels/front_door.py`): the Bot API layer sends some of them itself and imports nothing
+above it, so they live here, below the channels. The handoff's texts are in `bot/handoff/texts.py`.
+
+The child is "bạn", the bot is "mình". Every text names 111, because a child may be disclosing
+something in a form the bot cannot read (tests/channels/test_telegram_units.py checks each one).
 """
 
 from __future__ import annotations
 
 HOTLINE_LINE = "Gọi 111 (miễn phí, 24/7) nếu bạn cần người giúp ngay."
 
-# Sent when Rasa cannot be reached or fails while handling a message.
-FALLBACK_111 = (
+# Sent when Rasa (or the front door before it) cannot be reached or fails while handling a message.
+UNAVAILABLE = (
     "Xin lỗi bạn, mình đang gặp trục trặc nên chưa trả lời được.\n"
     "Nếu bạn cần giúp ngay, hãy gọi 111: Tổng đài quốc gia bảo vệ trẻ em, miễn phí, 24/7.\n"
     "Nếu tính mạng đang gặp nguy hiểm, gọi 115 (cấp cứu) hoặc 113 (công an)."
 )
+
+# The front door (bot/channels/front_door.py): an empty message, a message too long, a flood.
+EMPTY = "Mình chưa thấy chữ nào trong tin nhắn. Bạn cứ gõ điều bạn muốn nói nhé; cần giúp ngay, gọi 111 (miễn phí, 24/7)."
+TOO_LONG = (
+    "Tin nhắn của bạn dài quá nên mình chỉ đọc được phần đầu. Bạn chia nhỏ ra giúp mình nhé; "
+    "cần nói chuyện ngay, gọi 111 (miễn phí, 24/7)."
+)
+FLOOD = "Bạn nhắn nhanh quá, mình đọc không kịp. Đợi mình một chút rồi nhắn tiếp nhé; cần giúp ngay, gọi 111 (miễn phí, 24/7)."
 
 # Photos, videos, documents, animations, video notes: never downloaded, never stored. A child who sends a
 # screenshot is often sending evidence: thank them and say what to do with it, never scold (issue 18).

@@ -1,16 +1,17 @@
 """A Sanic app with the Telegram and counsellor channels mounted like `rasa run` mounts them.
 
 The agent is a small stand-in (in-memory tracker and lock stores, a keyword "NLU"), so these
-tests need no trained model; the Bot API is `tests/channels/fake_bot_api.py`.
+tests need no trained model; the Bot API is `tests/support/fake_bot_api.py`.
 """
 from __future__ import annotations
 
-import socket
+import asyncio
+import json
 import time
 import uuid
-from pathlib import Path
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,16 +19,15 @@ from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sanic import Sanic
 
 from bot.channels.counsellor import CounsellorInput
 from bot.channels.telegram import TelegramInput
-from bot.channels.telegram_settings import SECRET_HEADER, WEBHOOK_PATH
-
-try:
-    from tests.channels import fake_bot_api as tg
-except ImportError:  # pragma: no cover
-    import fake_bot_api as tg  # type: ignore[no-redef]
+from bot.telegram.settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
+from tests.support import fake_bot_api as tg
+from tests.support.servers import serving
 
 SECRET = "test-secret_123"
 GROUP = -100500  # the counsellors' group
@@ -107,20 +107,8 @@ async def serve(telegram: TelegramInput, counsellor: CounsellorInput, on_new_mes
     agent = StubAgent()
     app.ctx.agent = agent
     app.ctx.input_channels = [telegram, counsellor]
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    async with httpx.AsyncClient(timeout=30) as client:
-        yield Served(f"http://127.0.0.1:{port}", client, agent, telegram, counsellor, app)
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await server.after_stop()
+    async with serving(app) as url, httpx.AsyncClient(timeout=30) as client:
+        yield Served(url, client, agent, telegram, counsellor, app)
 
 
 # --- updates of the counsellors' group -----------------------------------------------------
@@ -170,3 +158,57 @@ def group_message(update_id: int, user_id: int, text: str, reply_to: int | None 
             "text": "[Ca]",
         }
     return {"update_id": update_id, "message": message}
+
+
+# --- what the handoff tests share: a recording Rasa, trackers, actions, sent messages ---------
+class RecordingRasa:
+    """Stands in for Rasa's `on_new_message`: records and answers with the 111 line."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def __call__(self, message: Any) -> None:
+        self.texts.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "Mình lo cho bạn. Gọi 111.")
+
+
+def child_tracker(sender: str, channel: str, texts_: list[str], level: str | None = None) -> Tracker:
+    events = [{"event": "user", "text": t, "input_channel": channel, "parse_data": {}} for t in texts_]
+    slots = {"risk_level": level, "risk_category": "disclose_self_harm" if level == "imminent" else None}
+    return Tracker(sender, slots, {}, events, False, None, {}, "action_listen")
+
+
+async def run_action(action: Any, tracker: Tracker) -> list[str]:
+    dispatcher = CollectingDispatcher()
+    await action.run(dispatcher, tracker, {})
+    return [m.get("text") or "" for m in dispatcher.messages]
+
+
+def markup_data(params: dict[str, Any]) -> list[str]:
+    markup = params.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return [b.get("callback_data") for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def alerts(api: Any) -> list[dict[str, Any]]:
+    return [p for p in api.sent_messages(GROUP) if "[Ca #" in p["text"] and markup_data(p)]
+
+
+async def wait_for_text(api: Any, chat_id: int, needle: str, timeout: float = 5.0) -> dict[str, Any]:
+    for _ in range(int(timeout / 0.02)):
+        for params in api.sent_messages(chat_id):
+            if needle in params["text"]:
+                return params
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no message with {needle!r} to {chat_id}: {api.sent_texts(chat_id)}")
+
+
+def channels(fake_api: Any, tmp_path: Path) -> tuple[TelegramInput, CounsellorInput]:
+    settings = TelegramSettings(
+        token=fake_api.token,
+        api_url=fake_api.api_url,
+        webhook_secret=SECRET,
+        state_db=tmp_path / "telegram.sqlite3",
+    )
+    return TelegramInput(settings), CounsellorInput()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import List, Optional
 
-from tests.conftest import free_port
+from tests.support.servers import free_port
 
 
 class CuttableProxy:

@@ -30,9 +30,9 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels import telegram_texts as texts
-from bot.channels.telegram_format import split_text
-from bot.channels.telegram_settings import TelegramSettings
+from bot.telegram import texts
+from bot.telegram.format import split_text
+from bot.telegram.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class TelegramSender:
 
     async def send_fallback(self, chat_id: int) -> None:
         """The 111 message, for when the bot itself cannot answer."""
-        await self.send_text(chat_id, texts.FALLBACK_111)
+        await self.send_text(chat_id, texts.UNAVAILABLE)
 
     async def answer_callback(self, callback_query_id: str) -> None:
         """Stop the button's spinner; an expired query is not worth failing the update for."""

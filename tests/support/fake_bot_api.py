@@ -404,7 +404,7 @@ def reply_to_bot(update_id: int, chat_id: int, body: str, *, chat_type: str = "g
 
 
 # --- standalone, for trying the bot by hand -------------------------------------------------
-#   PYTHONPATH=. python -m tests.channels.fake_bot_api --port 8081
+#   PYTHONPATH=. python -m tests.support.fake_bot_api --port 8081
 #   TELEGRAM_TOKEN=123456:TEST-token_for-the-fake TELEGRAM_API_URL=http://127.0.0.1:8081 make run
 #   curl -s localhost:8081/_fake/say -d '{"text": "/start"}'      # the child writes
 #   curl -s localhost:8081/_fake/sent                              # what the bot answered
