@@ -3,9 +3,10 @@
 Slots (domain.yml): `age_band` (6-10, 11-14, 15-17), `role` (child/parent/teacher), `pending` (what to
 answer once the age band is known: "quiz" or "tip:<id>"), `quiz_band`, `quiz_index`, `quiz_score`.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -17,7 +18,7 @@ from bot.content.library import library
 from bot.content.match import asks_about_app, best, find_age, says_child, says_parent, says_teacher
 from bot.reports import events as report
 
-Events = List[Dict[Text, Any]]
+Events = list[dict[str, Any]]
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
@@ -30,7 +31,7 @@ def typed_text(tracker: Tracker) -> str:
     return "" if text.startswith("/") else text
 
 
-def entity(tracker: Tracker, name: str) -> Optional[str]:
+def entity(tracker: Tracker, name: str) -> str | None:
     value = next(tracker.get_latest_entity_values(name), None)
     return str(value) if value is not None else None
 
@@ -42,7 +43,9 @@ def _int(value: Any) -> int:
         return 0
 
 
-def answer_tip(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[str], band: Optional[str]) -> Events:
+def answer_tip(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str | None, band: str | None
+) -> Events:
     """A tip for the band, or the question about the age band (and the tip is kept pending)."""
     lib = library()
     text = typed_text(tracker)
@@ -63,7 +66,7 @@ def answer_tip(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Option
     return [SlotSet("pending", None)]
 
 
-def start_quiz(dispatcher: CollectingDispatcher, tracker: Tracker, band: Optional[str]) -> Events:
+def start_quiz(dispatcher: CollectingDispatcher, tracker: Tracker, band: str | None) -> Events:
     lib = library()
     if band is None:
         send(dispatcher, answers.ask_band("Trước khi làm quiz, cho mình hỏi nhé."))
@@ -77,14 +80,19 @@ def start_quiz(dispatcher: CollectingDispatcher, tracker: Tracker, band: Optiona
         dispatcher.utter_message(text=f"Bắt đầu nào! {total} câu hỏi, bạn bấm nút để chọn đáp án nhé.")
         index, score = 0, 0
     send(dispatcher, answers.quiz_question(lib, band, index))
-    return [SlotSet("pending", None), SlotSet("quiz_band", band), SlotSet("quiz_index", index), SlotSet("quiz_score", score)]
+    return [
+        SlotSet("pending", None),
+        SlotSet("quiz_band", band),
+        SlotSet("quiz_index", index),
+        SlotSet("quiz_score", score),
+    ]
 
 
 class ActionTip(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_tip"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         text = typed_text(tracker)
         stated = answers.band_from(None, text)  # "em 12 tuổi, ..." also tells the band
         band = stated or tracker.get_slot("age_band")
@@ -95,10 +103,10 @@ class ActionTip(Action):
 
 
 class ActionParentGuide(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_parent_guide"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         lib, text, topic = library(), typed_text(tracker), entity(tracker, "topic")
         teacher = (
             tracker.get_slot("role") == TEACHER
@@ -113,23 +121,26 @@ class ActionParentGuide(Action):
         return [SlotSet("role", TEACHER if teacher else PARENT)]
 
 
-def _parent_topic(lib, topic: Optional[str], app: Optional[str], text: str) -> bool:  # type: ignore[no-untyped-def]
+def _parent_topic(lib, topic: str | None, app: str | None, text: str) -> bool:  # type: ignore[no-untyped-def]
     """A teacher asking about a parent guide or an app ("Family Link", "TikTok") gets that guide."""
     if topic == "lesson" or lib.teacher_guide(topic) is not None:
         return False
     if topic or app:
         return True
     teacher_hit = best(text, lib.teacher_guides, lambda g: g.keywords) or answers._asks_lesson(text)
-    return not teacher_hit and (best(text, lib.guides, lambda g: g.keywords) or answers.find_app(lib, None, text)) is not None
+    return (
+        not teacher_hit
+        and (best(text, lib.guides, lambda g: g.keywords) or answers.find_app(lib, None, text)) is not None
+    )
 
 
 class ActionSetAge(Action):
     """The age band from a button or a message ("em 12 tuổi", "lớp 7"), then what was pending."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_age"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         band = answers.band_from(entity(tracker, "age_band"), typed_text(tracker))
         if band is None:
             send(dispatcher, answers.ask_band())
@@ -153,23 +164,23 @@ class ActionSetAge(Action):
 
 
 class ActionChangeAge(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_change_age"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         send(dispatcher, answers.ask_band("Được chứ!"))
         return [SlotSet("age_band", None)]
 
 
 class ActionSetRole(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_role"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         chosen = entity(tracker, "role")
         text = typed_text(tracker)
         if chosen in (CHILD, PARENT, TEACHER):
-            role: Optional[str] = chosen
+            role: str | None = chosen
         elif says_teacher(text):
             role = TEACHER
         else:
@@ -184,28 +195,33 @@ class ActionSetRole(Action):
 
 
 class ActionQuizStart(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_quiz_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         stated = answers.band_from(None, typed_text(tracker))
         events: Events = [SlotSet("age_band", stated)] if stated else []
         return events + start_quiz(dispatcher, tracker, stated or tracker.get_slot("age_band"))
 
 
 class ActionQuizAnswer(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_quiz_answer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         lib = library()
         band = tracker.get_slot("quiz_band")
         index = _int(tracker.get_slot("quiz_index"))
         items = answers.questions(lib, band) if band else ()
         if not items or index >= len(items):
-            send(dispatcher, Reply("Bạn muốn làm quiz kỹ năng số không?", [answers.button("Làm quiz", "start_quiz")]))
+            send(
+                dispatcher,
+                Reply("Bạn muốn làm quiz kỹ năng số không?", [answers.button("Làm quiz", "start_quiz")]),
+            )
             return []
-        choice = answers.parse_choice(entity(tracker, "choice"), typed_text(tracker), len(items[index].options))
+        choice = answers.parse_choice(
+            entity(tracker, "choice"), typed_text(tracker), len(items[index].options)
+        )
         if choice is None:
             dispatcher.utter_message(text="Bạn bấm nút để chọn, hoặc nhắn a, b, c nhé.")
             send(dispatcher, answers.quiz_question(lib, band, index))

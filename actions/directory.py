@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -23,16 +23,16 @@ from bot.reports import events as report
 from bot.risk import level_of
 
 logger = logging.getLogger(__name__)
-Events = List[Dict[Text, Any]]
+Events = list[dict[str, Any]]
 PENDING = "directory:"
 HOTLINE = "hotline"
 
 
 def show(
     dispatcher: CollectingDispatcher,
-    entries: List[directory.Entry],
-    category: Optional[str],
-    area: Optional[str],
+    entries: list[directory.Entry],
+    category: str | None,
+    area: str | None,
     adult: bool,
 ) -> Events:
     """The local lines for `category` (None = all kinds), or the area question. Returns slot events."""
@@ -54,12 +54,10 @@ def show(
 
 
 class ActionShowDirectory(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_show_directory"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         category = None if intent in ("ask_hotline", "help") else tracker.get_slot("risk_category")
         adult = tracker.get_slot("reporter") == "adult" or tracker.get_slot("role") in ("parent", "teacher")
@@ -81,12 +79,10 @@ class ActionShowDirectory(Action):
 
 
 class ActionSetArea(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_area"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> Events:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         chosen = next(tracker.get_latest_entity_values("area"), None)
         try:
             entries = directory.load()

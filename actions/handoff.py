@@ -4,11 +4,12 @@
 - `action_create_case`: after the child says yes to a counsellor (or asks for one).
 The safety reply with 111 comes first from domain.yml, so it reaches the child even if this server fails.
 """
+
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -20,7 +21,7 @@ from bot.handoff.store import off_loop, shared_store
 logger = logging.getLogger(__name__)
 
 
-def user_messages(tracker: Tracker) -> List[str]:
+def user_messages(tracker: Tracker) -> list[str]:
     """What the child wrote (button payloads such as `/affirm` left out), oldest first."""
     return [
         e.get("text") or ""
@@ -29,7 +30,7 @@ def user_messages(tracker: Tracker) -> List[str]:
     ]
 
 
-def message_source(tracker: Tracker) -> Optional[str]:
+def message_source(tracker: Tracker) -> str | None:
     """The hashed client address the channel put in the latest message's metadata (`source`), if any."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
@@ -43,18 +44,18 @@ class _CaseAction(Action, ABC):
     SDK never registers the base) and may override the risk level and category."""
 
     @abstractmethod
-    def name(self) -> Text:  # pragma: no cover - abstract
+    def name(self) -> str:  # pragma: no cover - abstract
         ...
 
-    def level(self, tracker: Tracker) -> Optional[str]:
+    def level(self, tracker: Tracker) -> str | None:
         return tracker.get_slot("risk_level")
 
-    def category(self, tracker: Tracker) -> Optional[str]:
+    def category(self, tracker: Tracker) -> str | None:
         return tracker.get_slot("risk_category")
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         settings = HandoffSettings.from_env()
         store = shared_store()
         try:  # off the event loop, with a timeout: a hung database ends in STORE_DOWN (111), not a hang
@@ -83,32 +84,32 @@ class _CaseAction(Action, ABC):
 class ActionCreateUrgentCase(_CaseAction):
     """Imminent risk: an `urgent` case at once, whatever the slots say."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_create_urgent_case"
 
-    def level(self, tracker: Tracker) -> Optional[str]:
+    def level(self, tracker: Tracker) -> str | None:
         return "imminent"
 
-    def category(self, tracker: Tracker) -> Optional[str]:
+    def category(self, tracker: Tracker) -> str | None:
         return tracker.get_slot("risk_category") or "disclose_self_harm"
 
 
 class ActionCreateCase(_CaseAction):
     """The child consented (or asked): a case with the priority of the highest risk seen."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_create_case"
 
 
 class ActionCancelHandoff(Action):
     """The child withdraws a request nobody has claimed yet (a claimed case stays with its counsellor)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_handoff"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         settings = HandoffSettings.from_env()
         store = shared_store()
         try:
@@ -125,12 +126,12 @@ class ActionCancelHandoff(Action):
 class ActionRecordFeedback(Action):
     """The child's answer to "did the counsellor help?" (asked when a case is closed): an anonymous event."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_record_feedback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         helpful = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
         try:
             await off_loop(service.record_feedback, shared_store(), tracker.sender_id, helpful)

@@ -11,6 +11,7 @@ token, whatever the bind address (a reverse proxy in front of 127.0.0.1 would ex
 Scripts that call the admin API (scripts/eval_blind.py, ../shared/eval/evaluate.py via
 `RASA_API_TOKEN`) read it with `api_token(create=False)` or `RASA_API_TOKEN=$(cat var/rasa_api_token)`.
 """
+
 from __future__ import annotations
 
 import os

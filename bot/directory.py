@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -49,12 +49,12 @@ _PHONE = re.compile(r"^0\d{2,3}([ .\-]?\d){6,7}$")
 class Entry:
     id: str
     name: str
-    helps_with: Tuple[str, ...]
+    helps_with: tuple[str, ...]
     phone: str
     hours: str
     area: str  # "national" or "<province-slug>/<commune-slug>"
     area_label: str
-    verified_on: Optional[dt.date]
+    verified_on: dt.date | None
 
     @property
     def local(self) -> bool:
@@ -68,7 +68,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(text or "").lower()).strip("-")
 
 
-def area_key(area: Any) -> Tuple[str, str]:
+def area_key(area: Any) -> tuple[str, str]:
     """("national", "toàn quốc") or ("dien-bien/quai-to", "xã Quài Tở, Điện Biên") from the YAML value."""
     if area == NATIONAL:
         return NATIONAL, "toàn quốc"
@@ -76,11 +76,11 @@ def area_key(area: Any) -> Tuple[str, str]:
     return f"{slug(province)}/{slug(commune)}", f"{commune}, {province}"
 
 
-def validate(raw: Any, today: Optional[dt.date] = None) -> Tuple[List[str], List[str]]:
+def validate(raw: Any, today: dt.date | None = None) -> tuple[list[str], list[str]]:
     """(errors, warnings) for the parsed YAML. Templates only need an id and `template: true`."""
     today = today or dt.date.today()
-    errors: List[str] = []
-    warnings: List[str] = []
+    errors: list[str] = []
+    warnings: list[str] = []
     items = (raw or {}).get("entries") if isinstance(raw, dict) else None
     if not isinstance(items, list) or not items:
         return ["the file needs a non-empty `entries:` list"], []
@@ -156,7 +156,7 @@ def path() -> Path:
     return Path(BotSettings.from_env().directory_file or DEFAULT_FILE)
 
 
-def load(file: Optional[Path] = None) -> List[Entry]:
+def load(file: Path | None = None) -> list[Entry]:
     """The shown entries (templates left out). Raises ValueError when the file does not validate."""
     file = file or path()
     stat = file.stat()
@@ -164,7 +164,7 @@ def load(file: Optional[Path] = None) -> List[Entry]:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(file: Path, mtime_ns: int, size: int) -> Tuple[Entry, ...]:
+def _load(file: Path, mtime_ns: int, size: int) -> tuple[Entry, ...]:
     """Parsed once per version of the file: parsing the YAML was a quarter of the action server's time
     under load (it runs after every disclosure). An edited file is read again on the next call."""
     raw = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -174,7 +174,7 @@ def _load(file: Path, mtime_ns: int, size: int) -> Tuple[Entry, ...]:
     return tuple(_entry(item) for item in raw["entries"] if not item.get("template"))
 
 
-def areas(entries: List[Entry]) -> List[Tuple[str, str]]:
+def areas(entries: list[Entry]) -> list[tuple[str, str]]:
     """The areas that have local entries, as (key, label), in file order."""
     found: dict[str, str] = {}
     for e in entries:
@@ -183,7 +183,7 @@ def areas(entries: List[Entry]) -> List[Tuple[str, str]]:
     return list(found.items())
 
 
-def local_for(entries: List[Entry], category: Optional[str], area: Optional[str]) -> List[Entry]:
+def local_for(entries: list[Entry], category: str | None, area: str | None) -> list[Entry]:
     """Local entries that help with `category` (None = any) in `area`.
 
     With no area chosen, the one area there is counts as chosen; with several, nothing is picked
@@ -196,16 +196,16 @@ def local_for(entries: List[Entry], category: Optional[str], area: Optional[str]
     return [e for e in entries if e.local and e.area == area and set(e.helps_with) & set(kinds)]
 
 
-def needs_area(entries: List[Entry], area: Optional[str]) -> bool:
+def needs_area(entries: list[Entry], area: str | None) -> bool:
     """Ask where the person lives only when local entries exist for more than one area."""
     return area is None and len(areas(entries)) > 1
 
 
-def national_lines(entries: List[Entry]) -> List[str]:
+def national_lines(entries: list[Entry]) -> list[str]:
     return [e.line() for e in entries if not e.local]
 
 
-def alert_lines(category: Optional[str], area: Optional[str] = None, limit: int = 3) -> List[str]:
+def alert_lines(category: str | None, area: str | None = None, limit: int = 3) -> list[str]:
     """For the counsellors' alert: local contacts for the case's kind of harm (any area if none is known)."""
     try:
         entries = load()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import segno
 from PIL import Image, ImageDraw, ImageFont
@@ -20,7 +19,7 @@ A4 = (2480, 3508)  # 210 x 297 mm at 300 dpi
 MARGIN = 180
 INK, ACCENT, PAPER = (17, 24, 39), (47, 111, 143), (255, 255, 255)
 
-TEXTS: Dict[str, Tuple[str, List[str]]] = {
+TEXTS: dict[str, tuple[str, list[str]]] = {
     "6-10": (
         "Trên mạng có chuyện làm bạn sợ hay buồn?",
         [
@@ -53,7 +52,7 @@ class Poster:
     band: str
     image: Image.Image
     #: Where each QR code was drawn: {"web": (left, top, module size), "111": ...}, for tests.
-    codes: Dict[str, Tuple[int, int, int]]
+    codes: dict[str, tuple[int, int, int]]
 
 
 def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
@@ -63,7 +62,7 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name), size)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> List[str]:
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     lines, line = [], ""
     for word in text.split():
         trial = f"{line} {word}".strip()
@@ -75,7 +74,7 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
     return lines + [line] if line else lines
 
 
-def _qr(image: Image.Image, data: str, left: int, top: int, size: int) -> Tuple[int, int, int]:
+def _qr(image: Image.Image, data: str, left: int, top: int, size: int) -> tuple[int, int, int]:
     code = segno.make(data, error="m", micro=False)
     matrix = list(code.matrix)
     module = size // (len(matrix) + 8)  # 4 modules of quiet zone on each side
@@ -145,7 +144,7 @@ def make(band: str, url: str) -> Poster:
     return Poster(band, image, codes)
 
 
-def write_all(url: str, out_dir: Path) -> List[Path]:
+def write_all(url: str, out_dir: Path) -> list[Path]:
     """posters/poster-<band>.png (A4, 300 dpi) for each band, plus posters/posters.pdf with all of them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     posters = [make(band, url) for band in TEXTS]

@@ -5,13 +5,14 @@ which first checks the (constant) schema against its metaschema and builds a new
 cost about 8% of the server's time under load, more than the action itself. The same schema, the
 same `ValidationError` (best match, with Rasa's hint), one validator built once.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict
+from typing import Any
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator() -> Any:
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
@@ -22,9 +23,8 @@ def _validator() -> Any:
     return cls(schema)
 
 
-def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     from jsonschema.exceptions import best_match
-
     from rasa.shared.constants import DOCS_BASE_URL
 
     error = best_match(_validator().iter_errors(result))

@@ -2,15 +2,14 @@
 
 Pure Python, shared by the NLU safety net, the actions and the channels.
 """
-from __future__ import annotations
 
-from typing import Dict, Optional
+from __future__ import annotations
 
 #: From lowest to highest.
 LEVELS = ["none", "low", "medium", "high", "imminent"]
 
 #: Intent -> risk level. Any intent not listed is "none".
-RISK_LEVEL: Dict[str, str] = {
+RISK_LEVEL: dict[str, str] = {
     "disclose_self_harm": "imminent",
     "disclose_sexual_exploitation": "high",
     "disclose_grooming": "high",
@@ -32,12 +31,12 @@ DISCLOSURE_PRIORITY = [
 ]
 
 
-def level_of(intent: Optional[str]) -> str:
+def level_of(intent: str | None) -> str:
     """The risk level of an intent name; "none" for anything else (and None)."""
     return RISK_LEVEL.get(intent or "", "none")
 
 
-def rank(level: Optional[str]) -> int:
+def rank(level: str | None) -> int:
     """Position of a level in LEVELS; unknown levels count as "none"."""
     try:
         return LEVELS.index(level or "none")
@@ -45,6 +44,6 @@ def rank(level: Optional[str]) -> int:
         return 0
 
 
-def max_level(a: Optional[str], b: Optional[str]) -> str:
+def max_level(a: str | None, b: str | None) -> str:
     """The higher of two levels (unknown or None counts as "none")."""
     return LEVELS[max(rank(a), rank(b))]

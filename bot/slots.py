@@ -9,9 +9,10 @@ type keeps the maximum. Doing it here means no custom action runs on every messa
 action cost 65% of the server's CPU, RASA_NOTES "Speed"), and the rule holds when the action server
 is down. Replaying the tracker's events gives the same value: the setter sees every SlotSet in order.
 """
+
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 from rasa.shared.core.slots import TextSlot
 
@@ -20,7 +21,7 @@ from bot.risk import LEVELS
 
 class _RisingSlot(TextSlot):
     #: Allowed values from lowest to highest; anything else counts as the lowest.
-    order: List[str] = []
+    order: list[str] = []
 
     def _rank(self, value: Any) -> int:
         return self.order.index(value) if value in self.order else -1

@@ -17,6 +17,7 @@ Prints one table with a ratio column. Stop the bench's servers with Ctrl-C at an
     .venv/bin/python scripts/bench.py [--seconds 30] [--workers 2] [--nlu [--epochs 20]] [--blind DIR]
     .venv/bin/python scripts/bench.py --url http://127.0.0.1:8080     # only the client, e.g. on `make scale`
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Optional
 
 import httpx
 
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts import eval_blind  # noqa: E402
-from tests.support.servers import BIN, RasaServer, wait_until, free_port, http_json, start_bot  # noqa: E402
+from tests.support.servers import BIN, RasaServer, free_port, http_json, start_bot, wait_until  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_HOST = os.environ.get("BENCH_REDIS", "127.0.0.1")
@@ -74,11 +74,26 @@ policies:
 # What the bot hears, written for the bench (not from ../shared/eval or tests/eval): greetings, tips
 # with and without diacritics, teencode, parents, a few disclosures, thanks. Same list for both bots.
 MIX = [
-    "chào bạn", "cho mình hỏi cách đặt mật khẩu an toàn", "bạn là người hay máy vậy", "cảm ơn nhiều nha",
-    "hello", "lam sao chan nguoi la nhan tin tren zalo", "con gái tôi 12 tuổi có nên dùng instagram không",
-    "ok tks", "mình bị bạn cùng lớp nói xấu trên nhóm chat", "có", "mình nên làm gì", "bye",
-    "hi ban", "có người lạ xin ảnh riêng tư của em", "không", "cảm ơn bạn",
-    "xin chào", "acc game cua e bi lay mat roi", "giúp mình với", "tạm biệt nhé",
+    "chào bạn",
+    "cho mình hỏi cách đặt mật khẩu an toàn",
+    "bạn là người hay máy vậy",
+    "cảm ơn nhiều nha",
+    "hello",
+    "lam sao chan nguoi la nhan tin tren zalo",
+    "con gái tôi 12 tuổi có nên dùng instagram không",
+    "ok tks",
+    "mình bị bạn cùng lớp nói xấu trên nhóm chat",
+    "có",
+    "mình nên làm gì",
+    "bye",
+    "hi ban",
+    "có người lạ xin ảnh riêng tư của em",
+    "không",
+    "cảm ơn bạn",
+    "xin chào",
+    "acc game cua e bi lay mat roi",
+    "giúp mình với",
+    "tạm biệt nhé",
 ]
 
 
@@ -119,7 +134,7 @@ async def drive(url: str, conversations: int, seconds: float) -> dict:
         # burst: 19 on one worker and 1 on the other was seen; real senders come and go.)
         nonlocal errors, empty
         n = 0
-        client: Optional[httpx.AsyncClient] = None
+        client: httpx.AsyncClient | None = None
         try:
             while time.monotonic() < deadline:
                 if n % PER_SENDER == 0:
@@ -130,8 +145,9 @@ async def drive(url: str, conversations: int, seconds: float) -> dict:
                 text = MIX[(idx * 7 + n) % len(MIX)]
                 t0 = time.monotonic()
                 try:
-                    resp = await client.post(f"{url}/webhooks/rest/webhook",
-                                             json={"sender": sender, "message": text})
+                    resp = await client.post(
+                        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                    )
                     if resp.status_code >= 400:
                         errors += 1
                     elif not resp.json():
@@ -148,17 +164,27 @@ async def drive(url: str, conversations: int, seconds: float) -> dict:
         # Warm-up, not counted: every message of the mix once, 4 at a time, so that each Sanic worker has
         # run its first (slow, graph-tracing) prediction and every reply path before the clock starts.
         for i in range(0, len(MIX), 4):
-            await asyncio.gather(*(
-                client.post(f"{url}/webhooks/rest/webhook",
-                            json={"sender": f"warm-{run}-{i + j}", "message": text})
-                for j, text in enumerate(MIX[i:i + 4])
-            ))
+            await asyncio.gather(
+                *(
+                    client.post(
+                        f"{url}/webhooks/rest/webhook",
+                        json={"sender": f"warm-{run}-{i + j}", "message": text},
+                    )
+                    for j, text in enumerate(MIX[i : i + 4])
+                )
+            )
         t0 = time.monotonic()
         await asyncio.gather(*(conversation(i, t0 + seconds) for i in range(conversations)))
         wall = time.monotonic() - t0
     q = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / wall, "p50": q[49], "p95": q[94], "n": len(latencies),
-            "errors": errors, "empty": empty}
+    return {
+        "rps": len(latencies) / wall,
+        "p50": q[49],
+        "p95": q[94],
+        "n": len(latencies),
+        "errors": errors,
+        "empty": empty,
+    }
 
 
 def load_rows(url: str, seconds: float, row: dict) -> None:
@@ -169,9 +195,12 @@ def load_rows(url: str, seconds: float, row: dict) -> None:
         row[f"p95 ms @{conc}"] = r["p95"]
         row[f"HTTP errors @{conc}"] = r["errors"]
         row[f"answered with no message @{conc} (%)"] = 100 * r["empty"] / max(1, r["n"])
-        print(f"  @{conc}: {r['rps']:.1f} msg/s, p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
-              f"{r['n']} messages, {r['errors']} HTTP errors, {r['empty']} without a reply",
-              file=sys.stderr, flush=True)
+        print(
+            f"  @{conc}: {r['rps']:.1f} msg/s, p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, "
+            f"{r['n']} messages, {r['errors']} HTTP errors, {r['empty']} without a reply",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 # --- the stock bot ---------------------------------------------------------------------------
@@ -181,13 +210,24 @@ def stock_bot(work: Path, seconds: float) -> dict:
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(work / "stock-cache")}
     print("[stock] rasa init --no-prompt (trains) ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(folder)], cwd=work, env=env,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(folder)],
+        cwd=work,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     row = {"training time (s)": time.perf_counter() - t0}
     port = free_port()
     log = open(work / "stock-rasa.log", "w")
-    proc = subprocess.Popen([str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port)],
-                            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: http_json(f"{url}/status", timeout=2).get("model_file"), "stock rasa", proc)
@@ -210,9 +250,25 @@ def train(config_text: str, work: Path, name: str) -> tuple[str, float]:
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(out / "cache")}
     t0 = time.perf_counter()
     subprocess.run(
-        [str(BIN / "rasa"), "train", "--config", str(config), "--domain", "domain.yml", "--data", "data",
-         "--out", str(out), "--fixed-model-name", name],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        [
+            str(BIN / "rasa"),
+            "train",
+            "--config",
+            str(config),
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            name,
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     return str(out / f"{name}.tar.gz"), time.perf_counter() - t0
 
@@ -233,13 +289,14 @@ def drop_database(name: str) -> None:
 
     admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT", future=True)
     with admin.connect() as conn:
-        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                     {"n": name})
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+        )
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
 
-def serve_ours(model: str, work: Path, workers: int) -> tuple[RasaServer, Optional[str]]:
+def serve_ours(model: str, work: Path, workers: int) -> tuple[RasaServer, str | None]:
     if workers <= 1:  # make run: SQLite tracker store, one process
         return start_bot(model, work / "serve"), None
     db = pg_database()
@@ -255,7 +312,7 @@ def serve_ours(model: str, work: Path, workers: int) -> tuple[RasaServer, Option
 
 
 def our_bot(
-    work: Path, seconds: float, workers: int, blind: list[Path], model: Optional[str]
+    work: Path, seconds: float, workers: int, blind: list[Path], model: str | None
 ) -> tuple[dict, dict]:
     row: dict = {}
     if not model:
@@ -319,12 +376,20 @@ def table(left: str, right: str, a: dict, b: dict, ratio_header: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=30, help="seconds of load per level (1 and 20)")
-    ap.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "2")),
-                    help="Sanic workers of our bot (>1: PostgreSQL tracker + Redis lock store)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("BENCH_WORKERS", "2")),
+        help="Sanic workers of our bot (>1: PostgreSQL tracker + Redis lock store)",
+    )
     # Off by default: training the default pipeline (DIET with 2 transformer layers) on our data does not
     # fit in make bench's 15 minutes on 2 cores, even with few epochs. `make bench BENCH_ARGS=--nlu`.
-    ap.add_argument("--nlu", action=argparse.BooleanOptionalAction, default=False,
-                    help="also compare NLU with Rasa's default pipeline on the blind sets (adds ~5 min)")
+    ap.add_argument(
+        "--nlu",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also compare NLU with Rasa's default pipeline on the blind sets (adds ~5 min)",
+    )
     ap.add_argument("--epochs", type=int, default=20, help="DIET epochs of the default pipeline (Rasa: 100)")
     ap.add_argument("--blind", type=Path, default=eval_blind.BLIND, help="folder of the blind sets")
     ap.add_argument("--skip-stock", action="store_true", help="only our bot (development)")
@@ -347,14 +412,18 @@ def main() -> int:
         default_nlu, default_train = default_pipeline_nlu(work, a.epochs, blind) if blind else ({}, 0.0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nLatency and throughput: closed loop over REST, {a.seconds:.0f} s per level, "
-          f"a fresh sender every {PER_SENDER} messages; ours with {a.workers} Sanic worker(s)"
-          + (" (PostgreSQL tracker, Redis lock store)" if a.workers > 1 else " (SQLite tracker)")
-          + "; RSS per server process (largest worker).\n")
+    print(
+        f"\nLatency and throughput: closed loop over REST, {a.seconds:.0f} s per level, "
+        f"a fresh sender every {PER_SENDER} messages; ours with {a.workers} Sanic worker(s)"
+        + (" (PostgreSQL tracker, Redis lock store)" if a.workers > 1 else " (SQLite tracker)")
+        + "; RSS per server process (largest worker).\n"
+    )
     print(table("this bot", "stock `rasa init` bot", ours, stock, "ours / stock"))
     if blind:
-        print(f"\nNLU on the blind sets (parse only). Rasa's default pipeline trained on our data with "
-              f"{a.epochs} DIET epochs instead of 100, to fit the time ({default_train:.0f} s).\n")
+        print(
+            f"\nNLU on the blind sets (parse only). Rasa's default pipeline trained on our data with "
+            f"{a.epochs} DIET epochs instead of 100, to fit the time ({default_train:.0f} s).\n"
+        )
         print(table("this bot", "Rasa default pipeline", ours_nlu, default_nlu, "ours / default"))
     print(f"\nbench wall time: {(time.monotonic() - started) / 60:.1f} min")
     return 0

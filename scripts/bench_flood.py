@@ -12,6 +12,7 @@ urgent case from another address; the figure is the time from the real request t
 
     .venv/bin/python scripts/bench_flood.py [--fakes 1000] [--timeout 60]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,13 +56,27 @@ async def flood(fakes: int, spread: bool, timeout: float) -> tuple[float | None,
         for i in range(fakes):
             source = service.source_of(f"10.9.{i // 250}.{i % 250}" if spread else "203.0.113.66")
             await off_loop(
-                service.request_counsellor, store, settings, f"fake-{i}", "rest", "imminent", "disclose_self_harm",
-                ["em muốn chết"], source,
+                service.request_counsellor,
+                store,
+                settings,
+                f"fake-{i}",
+                "rest",
+                "imminent",
+                "disclose_self_harm",
+                ["em muốn chết"],
+                source,
             )
         started = time.monotonic()
         real = await off_loop(
-            service.request_counsellor, store, settings, "real-child", "rest", "imminent", "disclose_self_harm",
-            ["em muốn chết thật"], service.source_of("198.51.100.7"),
+            service.request_counsellor,
+            store,
+            settings,
+            "real-child",
+            "rest",
+            "imminent",
+            "disclose_self_harm",
+            ["em muốn chết thật"],
+            service.source_of("198.51.100.7"),
         )
         await notify.deliver_now(store, settings)  # what the action does right after opening the case
         needle = f"[Ca #{real.case.id}]"

@@ -6,6 +6,7 @@ when each alert reaches the fake Telegram server. Goal (issue 4): p95 under 2 s.
 
     .venv/bin/python scripts/bench_handoff.py [--children 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,13 @@ DISCLOSURES = ["e muon chet", "mình không muốn sống nữa", "toi nay e din
 
 
 def model() -> str:
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "model.py")], cwd=ROOT, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "model.py")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -55,8 +61,10 @@ async def run(children: int) -> list[float]:
             async with httpx.AsyncClient(timeout=60) as client:
                 for i in range(children):
                     started = time.perf_counter()
-                    await client.post(f"{bot.url}/webhooks/rest/webhook",
-                                      json={"sender": f"bench-{i}", "message": DISCLOSURES[i % len(DISCLOSURES)]})
+                    await client.post(
+                        f"{bot.url}/webhooks/rest/webhook",
+                        json={"sender": f"bench-{i}", "message": DISCLOSURES[i % len(DISCLOSURES)]},
+                    )
                     while not any(f"[Ca #{i + 1}]" in t for t in api.sent_texts(GROUP)):
                         if time.perf_counter() - started > 30:
                             raise RuntimeError(f"no alert for child {i + 1} within 30 s")
@@ -73,8 +81,10 @@ def main() -> int:
     ap.add_argument("--children", type=int, default=20)
     times = asyncio.run(run(ap.parse_args().children))
     q = statistics.quantiles(times, n=20)
-    print(f"disclosure -> alert sendMessage over {len(times)} children: "
-          f"p50 {statistics.median(times):.2f} s, p95 {q[18]:.2f} s, max {max(times):.2f} s (goal: p95 < 2 s)")
+    print(
+        f"disclosure -> alert sendMessage over {len(times)} children: "
+        f"p50 {statistics.median(times):.2f} s, p95 {q[18]:.2f} s, max {max(times):.2f} s (goal: p95 < 2 s)"
+    )
     return 0 if q[18] < 2.0 else 1
 
 

@@ -7,6 +7,7 @@ of hostile 4,000-character messages (a benchmark, not a test: timing depends on 
 Corpus lines: {"text", "must_hide": [...], "must_keep": [...], "kind"}. A case is *missed* when a
 must_hide substring is still in the redacted text, a *false positive* when a must_keep substring is gone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,8 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -93,9 +94,12 @@ def timing(redact: Callable[[str], str]) -> str:
         best = min(_time(redact, text) for _ in range(3))
         longer = min(_time(redact, text * 4) for _ in range(2))  # 16,000 characters: linear means about x4
         worst, worst_ratio = max(worst, best), max(worst_ratio, longer / max(best, 1e-6))
-        lines.append(f"  {name:18s} {len(text):5d} chars {best * 1000:7.1f} ms   x4 length: {longer / max(best, 1e-6):5.1f}x time")
+        lines.append(
+            f"  {name:18s} {len(text):5d} chars {best * 1000:7.1f} ms   x4 length: {longer / max(best, 1e-6):5.1f}x time"
+        )
     return (
-        "hostile messages (best of 3):\n" + "\n".join(lines)
+        "hostile messages (best of 3):\n"
+        + "\n".join(lines)
         + f"\nworst: {worst * 1000:.1f} ms at 4,000 characters; worst growth for 4x the length: {worst_ratio:.1f}x"
     )
 
@@ -116,7 +120,9 @@ def main() -> int:
     ap.add_argument("--misses", action="store_true", help="print every failing case")
     a = ap.parse_args()
     redact = load_redact(a.redactor)
-    cases = [json.loads(line) for line in Path(a.corpus).read_text(encoding="utf-8").splitlines() if line.strip()]
+    cases = [
+        json.loads(line) for line in Path(a.corpus).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     print(figures(redact, cases, a.misses))
     print(timing(redact))
     return 0

@@ -13,6 +13,7 @@ generated in var/rasa_api_token (bot/api_token.py).
 
 Prints evaluate.py's report per part, then `urgent cases opened by chatter: N of M`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,21 +58,39 @@ def opens_urgent_case(url: str, token: str, text: str) -> bool:
 
 
 def evaluate(url: str, token: str, files: list[Path], dialogue: bool) -> str:
-    cmd = [sys.executable, str(EVALUATE), "--url", url, *([] if dialogue else ["--no-dialogue"]), *map(str, files)]
+    cmd = [
+        sys.executable,
+        str(EVALUATE),
+        "--url",
+        url,
+        *([] if dialogue else ["--no-dialogue"]),
+        *map(str, files),
+    ]
     env = {**os.environ, "RASA_API_TOKEN": token}
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, env=env)
-    return out.stdout + out.stderr + ("" if out.returncode == 0 else f"\nevaluate.py exit status {out.returncode}\n")
+    return (
+        out.stdout
+        + out.stderr
+        + ("" if out.returncode == 0 else f"\nevaluate.py exit status {out.returncode}\n")
+    )
 
 
 def score_set(url: str, token: str, folder: Path) -> str:
     report = []
     labelled = [folder / name for name in ("risk.jsonl", "nonrisk.jsonl") if (folder / name).exists()]
     if labelled:
-        report.append(f"== {folder.name}: {' + '.join(p.name for p in labelled)}\n" + evaluate(url, token, labelled, True))
+        report.append(
+            f"== {folder.name}: {' + '.join(p.name for p in labelled)}\n"
+            + evaluate(url, token, labelled, True)
+        )
     chatter = folder / "chatter.jsonl"
     if chatter.exists():
         report.append(f"== {folder.name}: chatter.jsonl\n" + evaluate(url, token, [chatter], False))
-        texts = [json.loads(line)["text"] for line in chatter.read_text(encoding="utf-8").splitlines() if line.strip()]
+        texts = [
+            json.loads(line)["text"]
+            for line in chatter.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
         with ThreadPoolExecutor(max_workers=4) as pool:
             urgent = sum(pool.map(lambda t: opens_urgent_case(url, token, t), texts))
         report.append(f"urgent cases opened by chatter: {urgent} of {len(texts)}\n")

@@ -14,6 +14,7 @@ must be answered).
 
     .venv/bin/python scripts/load.py [--conversations 20] [--duration 300] [--url http://127.0.0.1:5005]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,9 @@ LONG_STORY = (
     "đâu, còn bảo em đừng kể với ai hết, em thấy hơi lạ nhưng không biết có nên kể với bố mẹ không vì "
     "sợ bị mắng, em phải làm sao bây giờ? "
 ) * 4  # about 1,300 characters, a run-on message
-TOO_LONG_STORY = "em muốn kể với bạn chuyện này dài lắm. " * 120  # over 4,000: the front door's "too long" reply
+TOO_LONG_STORY = (
+    "em muốn kể với bạn chuyện này dài lắm. " * 120
+)  # over 4,000: the front door's "too long" reply
 
 # (kind, messages): every message must get at least one reply. `needs_111` kinds must name 111 in
 # the first reply turn (imminent and high risk, see SPEC.md).
@@ -54,8 +57,10 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     ("tip_no_diacritics", ["hi", "lam sao dat mat khau manh", "cam on ban"]),
     ("tip_teencode", ["cach dat pass cho acc ff", "ng la ib hoi dia chi nha thi sao", "ok tks"]),
     ("tip_button", ["/greet", "/ask_tip", '/ask_tip{"topic": "passwords"}', "/thank"]),
-    ("parent", ["chào bạn", "con tôi 10 tuổi chơi TikTok được không?", "làm sao cài Family Link cho con",
-                "cảm ơn"]),
+    (
+        "parent",
+        ["chào bạn", "con tôi 10 tuổi chơi TikTok được không?", "làm sao cài Family Link cho con", "cảm ơn"],
+    ),
     ("parent_warning_signs", ["dấu hiệu con bị bắt nạt trên mạng là gì", "/affirm", "cảm ơn bạn"]),
     ("self_harm", ["e muon chet", "/affirm", "cảm ơn"]),
     ("self_harm_teencode", ["mk ko mun song nua", "/deny", "ok"]),
@@ -81,7 +86,9 @@ class Stats:
     errors: int = 0
     lost: int = 0
     missing_111: int = 0
-    by_kind: dict[str, collections.Counter] = field(default_factory=lambda: collections.defaultdict(collections.Counter))
+    by_kind: dict[str, collections.Counter] = field(
+        default_factory=lambda: collections.defaultdict(collections.Counter)
+    )
     examples: list[str] = field(default_factory=list)
 
     def note(self, line: str) -> None:
@@ -125,8 +132,15 @@ class MemoryWatch(threading.Thread):
             self.sample()
 
 
-async def conversation(client: httpx.AsyncClient, url: str, idx: int, deadline: float, stats: Stats,
-                       rng: random.Random, run_id: str) -> None:
+async def conversation(
+    client: httpx.AsyncClient,
+    url: str,
+    idx: int,
+    deadline: float,
+    stats: Stats,
+    rng: random.Random,
+    run_id: str,
+) -> None:
     n = 0
     while time.monotonic() < deadline:
         kind, messages = SCRIPTS[rng.randrange(len(SCRIPTS))]
@@ -139,7 +153,9 @@ async def conversation(client: httpx.AsyncClient, url: str, idx: int, deadline: 
             stats.sent += 1
             stats.by_kind[kind]["sent"] += 1
             try:
-                resp = await client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+                resp = await client.post(
+                    f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                )
                 ms = 1000 * (time.monotonic() - t0)
                 stats.latencies_ms.append(ms)
                 if resp.status_code >= 400:
@@ -165,18 +181,25 @@ async def conversation(client: httpx.AsyncClient, url: str, idx: int, deadline: 
             await asyncio.sleep(max(0.0, MIN_GAP - (time.monotonic() - t0)))
 
 
-async def run_load(url: str, conversations: int, duration: float, timeout: float, seed: int) -> tuple[Stats, float]:
+async def run_load(
+    url: str, conversations: int, duration: float, timeout: float, seed: int
+) -> tuple[Stats, float]:
     stats = Stats()
     run_id = uuid.uuid4().hex[:6]
     limits = httpx.Limits(max_connections=conversations + 2, max_keepalive_connections=conversations + 2)
     async with httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0), limits=limits) as client:
         # Warm up (the first message loads lazily built parts); not counted.
-        await client.post(f"{url}/webhooks/rest/webhook", json={"sender": f"load-{run_id}-warmup", "message": "chào"})
+        await client.post(
+            f"{url}/webhooks/rest/webhook", json={"sender": f"load-{run_id}-warmup", "message": "chào"}
+        )
         t0 = time.monotonic()
         deadline = t0 + duration
-        await asyncio.gather(*(
-            conversation(client, url, i, deadline, stats, random.Random(seed + i), run_id) for i in range(conversations)
-        ))
+        await asyncio.gather(
+            *(
+                conversation(client, url, i, deadline, stats, random.Random(seed + i), run_id)
+                for i in range(conversations)
+            )
+        )
         wall = time.monotonic() - t0
     return stats, wall
 
@@ -194,27 +217,40 @@ def report(stats: Stats, wall: float, mem: MemoryWatch | None, conversations: in
     print(f"conversations: {conversations}, duration: {wall:.1f} s, messages: {stats.sent}")
     print(f"throughput: {stats.sent / wall:.2f} messages/s")
     if lat:
-        print(f"latency ms: p50 {percentile(lat, 50):.0f}, p95 {percentile(lat, 95):.0f}, "
-              f"p99 {percentile(lat, 99):.0f}, max {lat[-1]:.0f}, mean {statistics.fmean(lat):.0f}")
-    print(f"HTTP errors: {stats.errors}, lost replies: {stats.lost}, disclosures without 111: {stats.missing_111}")
+        print(
+            f"latency ms: p50 {percentile(lat, 50):.0f}, p95 {percentile(lat, 95):.0f}, "
+            f"p99 {percentile(lat, 99):.0f}, max {lat[-1]:.0f}, mean {statistics.fmean(lat):.0f}"
+        )
+    print(
+        f"HTTP errors: {stats.errors}, lost replies: {stats.lost}, disclosures without 111: {stats.missing_111}"
+    )
     if mem is not None:
         for name in mem.pids:
             if name in mem.peak:
-                print(f"RSS {name}: peak {mem.peak[name]:.0f} MB (start {mem.first[name]:.0f}, end {mem.last[name]:.0f})")
+                print(
+                    f"RSS {name}: peak {mem.peak[name]:.0f} MB (start {mem.first[name]:.0f}, end {mem.last[name]:.0f})"
+                )
             else:
                 print(f"RSS {name}: n/a (process {mem.pids[name]} not readable)")
     else:
         print("RSS: n/a (pass --rasa-pid/--actions-pid with --url)")
     bad = {k: c for k, c in stats.by_kind.items() if c["errors"] or c["lost"] or c["missing_111"]}
     for kind, c in sorted(bad.items()):
-        print(f"  {kind}: sent {c['sent']}, errors {c['errors']}, lost {c['lost']}, no 111 {c['missing_111']}")
+        print(
+            f"  {kind}: sent {c['sent']}, errors {c['errors']}, lost {c['lost']}, no 111 {c['missing_111']}"
+        )
     for line in stats.examples:
         print(f"  e.g. {line}")
 
 
 def current_model() -> str:
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "model.py")], cwd=ROOT, check=True,
-                         stdout=subprocess.PIPE, text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "model.py")],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -222,7 +258,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--conversations", type=int, default=20, help="concurrent conversations (default 20)")
     ap.add_argument("--duration", type=float, default=300, help="seconds of load (default 300)")
-    ap.add_argument("--url", help="use an already running bot (e.g. http://127.0.0.1:5005) instead of starting one")
+    ap.add_argument(
+        "--url", help="use an already running bot (e.g. http://127.0.0.1:5005) instead of starting one"
+    )
     ap.add_argument("--rasa-pid", type=int, help="with --url: the Rasa server's pid, for its memory")
     ap.add_argument("--actions-pid", type=int, help="with --url: the action server's pid, for its memory")
     ap.add_argument("--timeout", type=float, default=60, help="seconds before a request counts as an error")
@@ -250,7 +288,11 @@ def main() -> int:
         mem = MemoryWatch(pids) if pids else None
         if mem:
             mem.start()
-        print(f"load: {a.conversations} conversations for {a.duration:.0f} s against {url}", file=sys.stderr, flush=True)
+        print(
+            f"load: {a.conversations} conversations for {a.duration:.0f} s against {url}",
+            file=sys.stderr,
+            flush=True,
+        )
         stats, wall = asyncio.run(run_load(url, a.conversations, a.duration, a.timeout, a.seed))
         if mem:
             mem.stop.set()

@@ -6,6 +6,7 @@ a new model and an unchanged tree reuses the old one.
 
     python scripts/model.py [--config config.yml] [--out models] [--name-prefix vi]
 """
+
 import argparse
 import hashlib
 import subprocess
@@ -44,8 +45,20 @@ def main() -> int:
     if not model.exists():
         print(f"training {model.relative_to(ROOT)} ...", file=sys.stderr)
         rasa = Path(sys.executable).with_name("rasa")
-        cmd = [str(rasa), "train", "--config", str(config), "--domain", "domain.yml", "--data", "data",
-               "--out", a.out, "--fixed-model-name", name]
+        cmd = [
+            str(rasa),
+            "train",
+            "--config",
+            str(config),
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            a.out,
+            "--fixed-model-name",
+            name,
+        ]
         subprocess.run(cmd, cwd=ROOT, check=True, stdout=sys.stderr)
     print(model)
     return 0

@@ -5,6 +5,7 @@
 The tracker store comes from endpoints.yml (`tracker_store:`), the case store from DATABASE_URL.
 Prints counts only (never message text or conversation ids). `make purge` runs it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,16 +28,26 @@ def parse_now(value: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--now wants an ISO time like 2025-01-31T12:00, not {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--now wants an ISO time like 2025-01-31T12:00, not {value!r}"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=None, help="retention in days (default: RETENTION_DAYS or 30)")
-    parser.add_argument("--now", type=parse_now, default=None, help="the time to purge at, ISO (default: now)")
+    parser.add_argument(
+        "--days", type=int, default=None, help="retention in days (default: RETENTION_DAYS or 30)"
+    )
+    parser.add_argument(
+        "--now", type=parse_now, default=None, help="the time to purge at, ISO (default: now)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="count what would be purged, change nothing")
-    parser.add_argument("--endpoints", default=str(ROOT / "endpoints.yml"), help="endpoints.yml with tracker_store")
-    parser.add_argument("--tracker-url", default=None, help="SQLAlchemy URL of the tracker store (overrides endpoints)")
+    parser.add_argument(
+        "--endpoints", default=str(ROOT / "endpoints.yml"), help="endpoints.yml with tracker_store"
+    )
+    parser.add_argument(
+        "--tracker-url", default=None, help="SQLAlchemy URL of the tracker store (overrides endpoints)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     try:

@@ -12,6 +12,7 @@ Settings (environment): SCALE_PG_URL (postgresql://postgres@127.0.0.1:5432/safek
 created when missing), SCALE_REDIS_URL (redis://127.0.0.1:6379), and every variable `make run` reads
 (.env). Ctrl-C stops everything.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,13 +24,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import BIN, wait_until, free_port, http_json  # noqa: E402
+from tests.support.servers import BIN, free_port, http_json, wait_until  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/safekids"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
@@ -59,7 +59,7 @@ class Cluster:
     url: str
     workdir: Path
     instances: list[Instance] = field(default_factory=list)
-    nginx: Optional[subprocess.Popen] = None
+    nginx: subprocess.Popen | None = None
 
     def stop(self) -> None:
         procs = [p for i in self.instances for p in (i.rasa, i.actions)]
@@ -122,19 +122,44 @@ def start_instance(model: str, workdir: Path, index: int, endpoints_text: str, e
     endpoints.write_text(endpoints_text + action_endpoint)
     actions = subprocess.Popen(
         [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT, stdout=open(folder / "actions.log", "w"), stderr=subprocess.STDOUT, env=env,
+        cwd=ROOT,
+        stdout=open(folder / "actions.log", "w"),
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     rasa = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", model,
-         "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
-        cwd=ROOT, stdout=open(folder / "rasa.log", "w"), stderr=subprocess.STDOUT, env=env,
+        [
+            str(BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--model",
+            model,
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--endpoints",
+            str(endpoints),
+        ],
+        cwd=ROOT,
+        stdout=open(folder / "rasa.log", "w"),
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     return Instance(port, actions_port, rasa, actions)
 
 
 def start_cluster(
-    model: str, workdir: Path, instances: int = 2, port: Optional[int] = None, env: Optional[dict] = None,
-    pg_url: Optional[str] = None, redis_url: Optional[str] = None, redis_db: int = 0,
+    model: str,
+    workdir: Path,
+    instances: int = 2,
+    port: int | None = None,
+    env: dict | None = None,
+    pg_url: str | None = None,
+    redis_url: str | None = None,
+    redis_db: int = 0,
 ) -> Cluster:
     """Start `instances` x (action server + Rasa) and nginx on 127.0.0.1:`port`; returns when all answer."""
     pg_url = pg_url or os.environ.get("SCALE_PG_URL", DEFAULT_PG)
@@ -155,19 +180,27 @@ def start_cluster(
         for i in range(instances):
             cluster.instances.append(start_instance(model, workdir, i, endpoints_text, proc_env))
         for inst in cluster.instances:
-            wait_until(lambda: http_json(f"http://127.0.0.1:{inst.actions_port}/health", timeout=2),
-                        "action server", inst.actions)
-            wait_until(lambda: http_json(f"{inst.url}/status", timeout=2).get("model_file"),
-                        "rasa", inst.rasa)
+            wait_until(
+                lambda: http_json(f"http://127.0.0.1:{inst.actions_port}/health", timeout=2),
+                "action server",
+                inst.actions,
+            )
+            wait_until(
+                lambda: http_json(f"{inst.url}/status", timeout=2).get("model_file"), "rasa", inst.rasa
+            )
         prefix = workdir / "nginx"
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (prefix / "tmp" / sub).mkdir(parents=True, exist_ok=True)
         conf = nginx_conf(f"127.0.0.1:{port}", [i.port for i in cluster.instances], prefix)
         (prefix / "nginx.conf").write_text(conf)
-        cluster.nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-                                         stdout=open(prefix / "nginx.out", "w"), stderr=subprocess.STDOUT)
-        wait_until(lambda: http_json(f"{cluster.url}/status", timeout=2).get("model_file"),
-                    "nginx", cluster.nginx)
+        cluster.nginx = subprocess.Popen(
+            [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+            stdout=open(prefix / "nginx.out", "w"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(
+            lambda: http_json(f"{cluster.url}/status", timeout=2).get("model_file"), "nginx", cluster.nginx
+        )
     except BaseException:
         cluster.stop()
         raise
@@ -177,23 +210,33 @@ def start_cluster(
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instances", type=int, default=2)
-    ap.add_argument("--port", type=int, default=int(os.environ.get("SCALE_PORT", "8080")),
-                    help="nginx's port")
+    ap.add_argument(
+        "--port", type=int, default=int(os.environ.get("SCALE_PORT", "8080")), help="nginx's port"
+    )
     ap.add_argument("--model", help="model file (default: scripts/model.py, trained when missing)")
     a = ap.parse_args()
     if not Path(NGINX).exists():
         print("nginx is missing: `make scale` installs it (apt-get install -y nginx)", file=sys.stderr)
         return 2
-    model = a.model or subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "model.py")], cwd=ROOT, check=True, stdout=subprocess.PIPE,
-        text=True,
-    ).stdout.strip().splitlines()[-1]
+    model = (
+        a.model
+        or subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "model.py")],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     workdir = ROOT / "var" / "scale"
     cluster = start_cluster(model, workdir, a.instances, a.port)
     print(f"\n  nginx          {cluster.url}   (REST, web chat, webhooks, API)")
     for i, inst in enumerate(cluster.instances):
-        print(f"  instance {i}     Rasa {inst.url}, actions :{inst.actions_port}, "
-              f"logs var/scale/instance-{i}/")
+        print(
+            f"  instance {i}     Rasa {inst.url}, actions :{inst.actions_port}, logs var/scale/instance-{i}/"
+        )
     print("  Ctrl-C stops everything.\n", flush=True)
     # Ctrl-C reaches every process of the terminal at once: an instance stopping then is no failure.
     stopping: list[int] = []

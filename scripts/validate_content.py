@@ -13,13 +13,14 @@ must appear in one of its facts. Hotline numbers (111, 113, 115), step numbers a
 
 Usage: python scripts/validate_content.py [CONTENT_DIR]; exit status 1 with one line per problem.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, List, Tuple
 
 import yaml
 
@@ -50,8 +51,8 @@ def _texts(value: object) -> Iterable[str]:
             yield from _texts(item)
 
 
-def check_entry(label: str, entry: dict, fields: Tuple[str, ...]) -> List[str]:
-    problems: List[str] = []
+def check_entry(label: str, entry: dict, fields: tuple[str, ...]) -> list[str]:
+    problems: list[str] = []
     facts = entry.get("facts") or []
     known = set()
     for n, fact in enumerate(facts, start=1):
@@ -64,35 +65,42 @@ def check_entry(label: str, entry: dict, fields: Tuple[str, ...]) -> List[str]:
         try:
             dt.date.fromisoformat(checked)
         except ValueError:
-            problems.append(f"{label}: fact {n} ({fact['fact']!r}) needs checked_on: YYYY-MM-DD, got {checked!r}")
+            problems.append(
+                f"{label}: fact {n} ({fact['fact']!r}) needs checked_on: YYYY-MM-DD, got {checked!r}"
+            )
         known.update(re.findall(r"\d+", str(fact["fact"])))
     numbers = [num for field in fields for text in _texts(entry.get(field)) for num in claims(text)]
     if entry.get("min_age") is not None:
         numbers.append(str(entry["min_age"]))
     for num in sorted(set(numbers) - known, key=int):
-        problems.append(f"{label}: the number {num} (an age, a time or a rating) has no fact with source and checked_on")
+        problems.append(
+            f"{label}: the number {num} (an age, a time or a rating) has no fact with source and checked_on"
+        )
     return problems
 
 
-def validate(directory: Path) -> List[str]:
+def validate(directory: Path) -> list[str]:
     def read(name: str) -> dict:
         return yaml.safe_load((directory / name).read_text(encoding="utf-8")) or {}
 
-    problems: List[str] = []
+    problems: list[str] = []
     for tip in read("tips.yml").get("topics") or []:
         problems += check_entry(f"tips.yml {tip.get('id')}", tip, ("title", "bands"))
     for guide in read("parents.yml").get("topics") or []:
         problems += check_entry(f"parents.yml {guide.get('id')}", guide, ("title", "text"))
     for app in read("apps.yml").get("apps") or []:
-        problems += check_entry(f"apps.yml {app.get('id')}", app,
-                                ("name", "min_age_note", "rating", "risks", "settings", "younger"))
+        problems += check_entry(
+            f"apps.yml {app.get('id')}",
+            app,
+            ("name", "min_age_note", "rating", "risks", "settings", "younger"),
+        )
     for band, questions in (read("quiz.yml").get("bands") or {}).items():
         for q in questions or []:
             problems += check_entry(f"quiz.yml {band} {q.get('id')}", q, ("question", "options", "explain"))
     return problems
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     directory = Path(argv[1]) if len(argv) > 1 else ROOT / "content"
     problems = validate(directory)
     for line in problems:

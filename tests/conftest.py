@@ -3,13 +3,13 @@
 `rasa_server` serves the trained model with `tests.support.servers.start_bot` and stops it at the end
 of the session. Fakes and harnesses live in `tests/support/` (a package: `pythonpath = ["."]`).
 """
+
 from __future__ import annotations
 
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from typing import Iterator, List
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +22,11 @@ from tests.support.servers import PG, ROOT, RasaServer, need_postgres, start_bot
 def trained_model() -> str:
     """Path of the model for the current tree (trained once, reused while nothing changes)."""
     out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "model.py")], cwd=ROOT, check=True, capture_output=True, text=True
+        [sys.executable, str(ROOT / "scripts" / "model.py")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout.strip().splitlines()[-1]
 
@@ -34,7 +38,7 @@ def rasa_server(trained_model: str, tmp_path_factory: pytest.TempPathFactory) ->
     server.stop()
 
 
-def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Anything that needs a trained model is slow; `make test-fast` skips it.
     for item in items:
         if "trained_model" in getattr(item, "fixturenames", ()):
@@ -59,6 +63,8 @@ def pg_database() -> Iterator[str]:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     yield name
     with admin.connect() as conn:
-        conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(
+            sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        )
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()

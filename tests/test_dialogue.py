@@ -1,4 +1,5 @@
 """The served bot keeps the safety contract of SPEC.md, end to end over REST."""
+
 import subprocess
 import uuid
 
@@ -20,7 +21,11 @@ def _sender():
     [
         ("e muon chet", "imminent", "disclose_self_harm"),
         ("có người dọa tung ảnh của em", "high", "disclose_sexual_exploitation"),
-        ("ong chu tren roblox hen gap em o cong truong va dan dung ke voi bo me", "high", "disclose_grooming"),
+        (
+            "ong chu tren roblox hen gap em o cong truong va dan dung ke voi bo me",
+            "high",
+            "disclose_grooming",
+        ),
         ("tối qua bố say rượu lại đánh em bầm tím cả lưng", "high", "disclose_abuse_offline"),
         ("tụi trong lớp lập group chửi em là đồ béo", "medium", "disclose_cyberbullying"),
         ("acc ff cua e bi hack mat het skin roi", "medium", "disclose_scam"),
@@ -91,11 +96,24 @@ def test_hotline_without_action_server(trained_model, tmp_path):
 def test_stories(trained_model, tmp_path):
     """tests/test_stories.yml, with NLU on the real text, must pass without a prediction error."""
     out = subprocess.run(
-        [str(BIN / "rasa"), "test", "core", "--model", trained_model, "--stories", "tests/test_stories.yml",
-         "--e2e", "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
-        cwd=ROOT, capture_output=True, text=True,
+        [
+            str(BIN / "rasa"),
+            "test",
+            "core",
+            "--model",
+            trained_model,
+            "--stories",
+            "tests/test_stories.yml",
+            "--e2e",
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path / "results"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
-    failed = (tmp_path / "results" / "failed_test_stories.yml")
+    failed = tmp_path / "results" / "failed_test_stories.yml"
     detail = failed.read_text() if failed.exists() else out.stdout[-3000:] + out.stderr[-3000:]
     assert out.returncode == 0, detail
 
@@ -193,7 +211,13 @@ def test_a_teacher_conversation_and_the_counts_it_leaves(rasa_server):
     hello = _text(say(rasa_server.url, sender, "chào bạn, tôi là giáo viên chủ nhiệm lớp 7"))
     assert "thầy/cô" in hello
     assert tracker_slots(rasa_server.url, sender)["role"] == "teacher"
-    told = _text(say(rasa_server.url, sender, "nếu học sinh kể với tôi là em bị xâm hại và dặn đừng nói với ai thì tôi nên làm gì"))
+    told = _text(
+        say(
+            rasa_server.url,
+            sender,
+            "nếu học sinh kể với tôi là em bị xâm hại và dặn đừng nói với ai thì tôi nên làm gì",
+        )
+    )
     assert "Không hứa giữ bí mật" in told and "111" in told
     pack = _text(say(rasa_server.url, sender, '/parent_guide{"topic": "lesson", "age_band": "11-14"}'))
     assert "Tiết 15 phút" in pack and "Tiết 45 phút" in pack
@@ -202,7 +226,9 @@ def test_a_teacher_conversation_and_the_counts_it_leaves(rasa_server):
     child = _sender()
     assert "111" in _text(say(rasa_server.url, child, "tụi trong lớp lập group chửi em là đồ béo"))
     with sqlite3.connect(rasa_server.workdir / "handoff.db") as conn:
-        rows = conn.execute("select kind, category, level, reporter from report_events where kind = 'disclosure'").fetchall()
+        rows = conn.execute(
+            "select kind, category, level, reporter from report_events where kind = 'disclosure'"
+        ).fetchall()
         columns = [r[1] for r in conn.execute("pragma table_info(report_events)")]
     assert ("disclosure", "disclose_cyberbullying", "medium", "child") in rows
     assert not {"sender_id", "text", "case_id"} & set(columns)

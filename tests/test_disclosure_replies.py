@@ -3,11 +3,11 @@
 Rasa picks a matching conditional variation first (reporter, age_band), else one of the unconditional ones,
 so each combination is rendered many times to see every variation it can get. No model, no server.
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -19,21 +19,28 @@ ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 NLG = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
 DISCLOSURES = [
-    "utter_self_harm", "utter_sexual_exploitation", "utter_grooming", "utter_abuse_offline",
-    "utter_cyberbullying", "utter_scam", "utter_distress", "utter_ask_self_harm_directly", "utter_self_harm_not_now",
+    "utter_self_harm",
+    "utter_sexual_exploitation",
+    "utter_grooming",
+    "utter_abuse_offline",
+    "utter_cyberbullying",
+    "utter_scam",
+    "utter_distress",
+    "utter_ask_self_harm_directly",
+    "utter_self_harm_not_now",
 ]
 BANDS = ["6-10", "11-14", "15-17"]
 URL = re.compile(r"https?://|www\.|\.org\b|\.vn\b|\.com\b")
 
 
-def tracker(reporter: str, band: Optional[str]) -> DialogueStateTracker:
+def tracker(reporter: str, band: str | None) -> DialogueStateTracker:
     t = DialogueStateTracker.from_events("t", [SlotSet("reporter", reporter)], DOMAIN.slots)
     if band:
         t.update(SlotSet("age_band", band))
     return t
 
 
-async def variants(response: str, reporter: str, band: Optional[str]) -> List[str]:
+async def variants(response: str, reporter: str, band: str | None) -> list[str]:
     """Every text Rasa can send for this response in this state (random choice: sample until stable)."""
     t = tracker(reporter, band)
     seen = set()
@@ -48,7 +55,7 @@ def is_adult_voice(text: str) -> bool:
 
 @pytest.mark.parametrize("response", DISCLOSURES)
 @pytest.mark.parametrize("band", BANDS + [None])
-async def test_a_child_gets_the_child_voice_and_111(response: str, band: Optional[str]) -> None:
+async def test_a_child_gets_the_child_voice_and_111(response: str, band: str | None) -> None:
     for text in await variants(response, "child", band):
         assert "111" in text
         assert not is_adult_voice(text), text
@@ -60,7 +67,7 @@ async def test_a_child_gets_the_child_voice_and_111(response: str, band: Optiona
 
 @pytest.mark.parametrize("response", DISCLOSURES)
 @pytest.mark.parametrize("band", BANDS + [None])
-async def test_an_adult_always_gets_the_adult_variant(response: str, band: Optional[str]) -> None:
+async def test_an_adult_always_gets_the_adult_variant(response: str, band: str | None) -> None:
     texts = await variants(response, "adult", band)
     assert len(texts) == 1  # never a child's band variant, whatever age_band says
     assert "111" in texts[0] and is_adult_voice(texts[0])
@@ -87,7 +94,7 @@ def test_every_band_variant_also_requires_a_child_reporter() -> None:
 
 
 @pytest.mark.parametrize("band", BANDS + [None])
-async def test_sextortion_reply_says_what_the_child_needs_to_hear(band: Optional[str]) -> None:
+async def test_sextortion_reply_says_what_the_child_needs_to_hear(band: str | None) -> None:
     for text in await variants("utter_sexual_exploitation", "child", band):
         assert "không có lỗi" in text
         if band != "6-10":
@@ -98,7 +105,7 @@ async def test_sextortion_reply_says_what_the_child_needs_to_hear(band: Optional
 
 
 @pytest.mark.parametrize("band", BANDS + [None])
-async def test_grooming_reply_never_promises_secrecy(band: Optional[str]) -> None:
+async def test_grooming_reply_never_promises_secrecy(band: str | None) -> None:
     for text in await variants("utter_grooming", "child", band):
         assert "không có lỗi" in text
         assert "giữ bí mật cho bạn" not in text
@@ -109,7 +116,7 @@ async def test_grooming_reply_never_promises_secrecy(band: Optional[str]) -> Non
 
 
 @pytest.mark.parametrize("band", BANDS + [None])
-async def test_self_harm_reply_asks_whether_the_child_is_safe(band: Optional[str]) -> None:
+async def test_self_harm_reply_asks_whether_the_child_is_safe(band: str | None) -> None:
     for text in await variants("utter_self_harm", "child", band):
         assert "an toàn" in text and "làm đau mình" not in text
 

@@ -5,6 +5,7 @@ by people who never read our training data or patterns, and nobody who writes th
 The gates are the issue-11 targets where the bot meets them; where it does not yet, the gate is the
 figure it reaches (so it cannot silently get worse) and docs/evaluation.md states the gap.
 """
+
 import json
 import re
 import subprocess
@@ -70,7 +71,9 @@ def _check(report: str, name: str) -> None:
 def test_dev_set_scores(rasa_server):
     out = subprocess.run(
         [sys.executable, str(EVALUATE), "--url", rasa_server.url, "--show-errors", "30", str(DEV)],
-        capture_output=True, text=True, timeout=1200,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     report = out.stdout + out.stderr
     print(report)
@@ -89,7 +92,9 @@ def test_blind_set_scores(rasa_server, name):
     if chatter:
         value = _figure(chatter, "false alarms on non-risk")
         gate = CHATTER_GAPS.get(name, CHATTER_FALSE_ALARMS)
-        assert value <= gate, f"chatter false alarms {value}% (gate {gate}, target {CHATTER_FALSE_ALARMS})\n{report}"
+        assert value <= gate, (
+            f"chatter false alarms {value}% (gate {gate}, target {CHATTER_FALSE_ALARMS})\n{report}"
+        )
         urgent = re.search(r"urgent cases opened by chatter: (\d+)", chatter)
         assert urgent and int(urgent.group(1)) <= CHATTER_URGENT_GAPS.get(name, CHATTER_URGENT), report
 
@@ -100,7 +105,9 @@ def _teaching_texts(path, category):
 
 
 TEACHING = [(DEV, c) for c in ("ask_tip", "parent_guide")] + [
-    (BLIND / name / "nonrisk.jsonl", c) for name in BLIND_SETS for c in ("ask_tip", "parent_guide")
+    (BLIND / name / "nonrisk.jsonl", c)
+    for name in BLIND_SETS
+    for c in ("ask_tip", "parent_guide")
     if (BLIND / name / "nonrisk.jsonl").exists()
 ]
 #: Teaching-intent accuracy: issue 6 asked 90% on dev, issue 11 on the blind sets too.
@@ -114,6 +121,8 @@ def test_teaching_intents_are_recognised(rasa_server, path, category):
         pytest.skip(f"{path} is missing (shared/ not beside the repo)")
     texts = _teaching_texts(path, category)
     assert texts, f"no {category} messages in {path}"
-    right = sum(http_json(f"{rasa_server.url}/model/parse", {"text": t})["intent"]["name"] == category for t in texts)
+    right = sum(
+        http_json(f"{rasa_server.url}/model/parse", {"text": t})["intent"]["name"] == category for t in texts
+    )
     print(f"{path.parent.name} {category}: {right}/{len(texts)} = {100 * right / len(texts):.1f}%")
     assert 100 * right / len(texts) >= TEACHING_GAPS.get((path.parent.name, category), 90.0)

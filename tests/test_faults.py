@@ -5,23 +5,18 @@ The action server killed and Rasa restarted mid-conversation are in test_dialogu
 failing then recovering is in tests/handoff/test_flow.py. These need PostgreSQL (and Redis) on
 127.0.0.1 and skip with a message where the machine does not run them.
 """
+
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
-
-import pytest
-import sqlalchemy as sa
 
 from tests.support.proxy import CuttableProxy
-from tests.support.servers import PG, http_json, need_postgres, need_redis, say, start_bot
+from tests.support.servers import http_json, need_redis, say, start_bot
+
 
 def pg_stores(db: str, port: int = 5432, lock: str = "") -> str:
     return (
@@ -89,11 +84,18 @@ def test_database_down_for_a_while_then_back(trained_model: str, tmp_path: Path,
         proxy.close()
 
 
-def test_two_workers_keep_one_conversation_in_order(trained_model: str, tmp_path: Path, pg_database: str) -> None:
+def test_two_workers_keep_one_conversation_in_order(
+    trained_model: str, tmp_path: Path, pg_database: str
+) -> None:
     need_redis()
     lock = "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 3\n"
-    bot = start_bot(trained_model, tmp_path / "bot", True, env={"SANIC_WORKERS": "2"},
-                    stores=pg_stores(pg_database, lock=lock))
+    bot = start_bot(
+        trained_model,
+        tmp_path / "bot",
+        True,
+        env={"SANIC_WORKERS": "2"},
+        stores=pg_stores(pg_database, lock=lock),
+    )
     try:
         messages = [f"chào bạn {i}" if i % 3 else "cho mình vài mẹo đặt mật khẩu" for i in range(12)]
         messages[7] = "có người dọa tung ảnh của em"

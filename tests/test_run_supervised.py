@@ -5,6 +5,7 @@ started in a temporary copy of the project with a trained model, on free ports. 
 is then killed: a disclosure over REST must still get 111 within 5 s (Rasa stays up), and the
 action server must be back within 60 s. Slow (a Rasa server starts): about 1-2 minutes.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -24,8 +25,18 @@ from tests.support.servers import BIN, ROOT, free_port, http_json, say
 
 pytestmark = pytest.mark.slow
 
-SKIP_DIRS = {".git", ".venv", "models", "var", "results", "node_modules", "__pycache__", ".pytest_cache",
-             ".ruff_cache", ".rasa"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "models",
+    "var",
+    "results",
+    "node_modules",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".rasa",
+}
 
 
 def ensure_supervisord() -> Path:
@@ -34,15 +45,22 @@ def ensure_supervisord() -> Path:
     if not supervisord.exists():
         pin = re.search(r"^supervisor==\S+$", (ROOT / "requirements.lock").read_text(), re.M)
         if pin:
-            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", pin.group(0)],
-                           check=False, capture_output=True, timeout=300)
+            subprocess.run(
+                [sys.executable, "-m", "pip", "install", "-q", "--no-deps", pin.group(0)],
+                check=False,
+                capture_output=True,
+                timeout=300,
+            )
     if not supervisord.exists():
-        pytest.skip("supervisord could not be installed (pip install supervisor from requirements.lock failed)")
+        pytest.skip(
+            "supervisord could not be installed (pip install supervisor from requirements.lock failed)"
+        )
     return supervisord
 
 
 def copy_project(dest: Path, model: str) -> None:
     """The working tree without its runtime state, the shared venv linked, the model copied."""
+
     def ignore(folder: str, names: list[str]) -> set[str]:
         return {n for n in names if n in SKIP_DIRS or (Path(folder) == ROOT and n == ".env")}
 
@@ -63,7 +81,9 @@ def wait_for(check, what: str, timeout: float, proc: subprocess.Popen, log: Path
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if proc.poll() is not None:
-            raise AssertionError(f"make run exited with {proc.returncode} while waiting for {what}:\n{log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"make run exited with {proc.returncode} while waiting for {what}:\n{log.read_text()[-3000:]}"
+            )
         if check():
             return time.monotonic() - started
         time.sleep(0.5)
@@ -109,8 +129,14 @@ def make_run(trained_model: str, tmp_path: Path) -> Iterator[tuple[Path, str, st
     }
     log = tmp_path / "make-run.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=project, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", "scripts/run.sh"],
+            cwd=project,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         yield project, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{actions_port}", proc, log
     finally:
@@ -126,8 +152,13 @@ def test_killing_the_action_server_leaves_rasa_answering_and_it_comes_back(make_
     project, rasa, actions, proc, log = make_run
     wait_for(lambda: up(f"{actions}/health"), "the action server", 300, proc, log)
     status = f"{rasa}/status?token=supervised-test-token"
-    wait_for(lambda: up(status) and bool(http_json(status, timeout=2).get("model_file")),
-             "Rasa with its model", 300, proc, log)
+    wait_for(
+        lambda: up(status) and bool(http_json(status, timeout=2).get("model_file")),
+        "Rasa with its model",
+        300,
+        proc,
+        log,
+    )
     rasa_port, actions_port = int(rasa.rsplit(":", 1)[1]), int(actions.rsplit(":", 1)[1])
     rasa_pid = listening_pid(rasa_port)
 
@@ -144,5 +175,7 @@ def test_killing_the_action_server_leaves_rasa_answering_and_it_comes_back(make_
 
     wait_for(lambda: up(f"{actions}/health"), "the action server's restart", 60, proc, log)
     assert proc.poll() is None and listening_pid(rasa_port) == rasa_pid  # Rasa never went down
-    print(f"\n111 replies in {took[0]:.2f} s (sent at the kill) and {took[1]:.2f} s (sent 2 s later); "
-          f"action server back {time.monotonic() - killed:.1f} s after the kill")
+    print(
+        f"\n111 replies in {took[0]:.2f} s (sent at the kill) and {took[1]:.2f} s (sent 2 s later); "
+        f"action server back {time.monotonic() - killed:.1f} s after the kill"
+    )

@@ -5,6 +5,7 @@ every message is answered once, the risk slots survive, an alert still waiting i
 dead instance is sent (once) by the other, and a counsellor's message reaches a web child whose
 socket is on the other instance (socket.io over Redis). Skips without nginx, PostgreSQL or Redis.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,7 @@ import sqlalchemy as sa
 
 from scripts import scale
 from tests.support import fake_bot_api as tg
-from tests.support.servers import ROOT, http_json
-from tests.support.servers import PG, need_postgres, need_redis
+from tests.support.servers import PG, ROOT, http_json, need_redis
 
 GROUP = -100900
 API_TOKEN = "scale-counsellor-token"
@@ -53,8 +53,17 @@ async def cluster(trained_model: str, tmp_path: Path, pg_database: str):  # noqa
         "HANDOFF_TICK_SECONDS": "0.5",
         "SOCKETIO_REDIS_CHANNEL": f"test-{uuid.uuid4().hex[:8]}",
     }
-    c = await asyncio.to_thread(scale.start_cluster, trained_model, tmp_path / "scale", 2, None, env,
-                                f"{PG}/{pg_database}", "redis://127.0.0.1:6379", 4)
+    c = await asyncio.to_thread(
+        scale.start_cluster,
+        trained_model,
+        tmp_path / "scale",
+        2,
+        None,
+        env,
+        f"{PG}/{pg_database}",
+        "redis://127.0.0.1:6379",
+        4,
+    )
     try:
         yield c, api
     finally:
@@ -85,7 +94,8 @@ CONVERSATIONS = [
 
 
 async def test_instance_killed_mid_conversation_loses_nothing(
-    cluster, pg_database: str  # noqa: F811
+    cluster,
+    pg_database: str,  # noqa: F811
 ) -> None:
     c, api = cluster
     senders = [f"scale-{i}-{uuid.uuid4().hex[:6]}" for i in range(len(CONVERSATIONS))]
@@ -162,8 +172,9 @@ async def test_counsellor_message_reaches_a_web_child_on_another_instance(cluste
     try:
         await sio.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(confirmed, 10)
-        await sio.call("user_uttered", {"message": "có người dọa tung ảnh của em", "session_id": session_id},
-                       timeout=30)
+        await sio.call(
+            "user_uttered", {"message": "có người dọa tung ảnh của em", "session_id": session_id}, timeout=30
+        )
         await sio.call("user_uttered", {"message": "/affirm", "session_id": session_id}, timeout=30)
         auth = {"Authorization": f"Bearer {API_TOKEN}"}
         async with httpx.AsyncClient(timeout=30) as client:
@@ -176,15 +187,19 @@ async def test_counsellor_message_reaches_a_web_child_on_another_instance(cluste
             r = await client.post(f"{api_url}/{case_id}/claim", json={"counsellor": "Lan"}, headers=auth)
             assert r.status_code == 200, r.text
             before = len(received)
-            r = await client.post(f"{api_url}/{case_id}/message",
-                                  json={"counsellor": "Lan", "text": "Chào bạn, mình là Lan."}, headers=auth)
+            r = await client.post(
+                f"{api_url}/{case_id}/message",
+                json={"counsellor": "Lan", "text": "Chào bạn, mình là Lan."},
+                headers=auth,
+            )
             assert r.status_code == 200, r.text
             # confirmed on instance 0, seen by instance 1 in the shared inbox: the counsellor is told the truth
             assert r.json()["delivered"] is True, r.json()
 
         def reached() -> bool:
-            return any("mình là Lan" in (m.get("text") or "") for m in received[before:]
-                       if isinstance(m, dict))
+            return any(
+                "mình là Lan" in (m.get("text") or "") for m in received[before:] if isinstance(m, dict)
+            )
 
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not reached():

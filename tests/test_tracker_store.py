@@ -1,5 +1,6 @@
 """Speed fixes in the Rasa server (bot/stores/tracker.py, bot/rasa_speed.py): no fsync per save with SQLite
 (WAL, synchronous=NORMAL, pooled connections); one jsonschema validator for custom action replies."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -80,7 +81,11 @@ async def test_a_tracker_read_back_saves_only_its_new_events_without_counting(tm
     saved = await store.retrieve("child-n")
     users = [e.text for e in saved.events if isinstance(e, UserUttered)]
     assert users == ["chào bạn", "tin 0", "tin 1", "tin 2"]
-    assert [e.text for e in saved.events if isinstance(e, BotUttered)] == ["trả lời 0", "trả lời 1", "trả lời 2"]
+    assert [e.text for e in saved.events if isinstance(e, BotUttered)] == [
+        "trả lời 0",
+        "trả lời 1",
+        "trả lời 2",
+    ]
     # A copy does not know what is stored: Rasa's count decides, and still nothing is doubled.
     copy = saved.copy()
     copy.update(UserUttered("tin 3"))

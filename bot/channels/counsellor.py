@@ -31,6 +31,7 @@ re-alerts claimed cases whose child has waited `HANDOFF_REPLY_TIMEOUT_MIN` for t
 tells that child 111. Every case-store call runs off the event loop with a timeout (`off_loop`):
 a hung database fails the pass or the request (503), it never freezes the channels.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,7 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
@@ -57,8 +58,8 @@ from bot.handoff.store import (
     HandoffStore,
     StoreUnavailable,
     off_loop,
-    stop_task,
     shared_store,
+    stop_task,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,13 +67,13 @@ logger = logging.getLogger(__name__)
 STATUSES = (OPEN, CLAIMED, CLOSED)
 
 
-def output_channel_for(app: Any, tracker: Any) -> Optional[OutputChannel]:
+def output_channel_for(app: Any, tracker: Any) -> OutputChannel | None:
     """The output channel of the conversation's latest input channel (None: nothing to push to)."""
     latest = tracker.get_latest_input_channel() if tracker is not None else None
     sender_id = str(getattr(tracker, "sender_id", ""))
     if not latest and sender_id.startswith(("tg:", "zalo:")):
         latest = "telegram" if sender_id.startswith("tg:") else "zalo"
-    output: Optional[OutputChannel] = None
+    output: OutputChannel | None = None
     for channel in getattr(app.ctx, "input_channels", None) or []:
         if channel.name() == latest:
             output = channel.get_output_channel() or output
@@ -86,7 +87,7 @@ def output_channel_for(app: Any, tracker: Any) -> Optional[OutputChannel]:
 DELIVERED, QUEUED, STORED = "delivered", "queued", "stored"
 
 
-async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: Optional[dict] = None) -> str:
+async def deliver_to_child(app: Any, sender_id: str, text: str, metadata: dict | None = None) -> str:
     """Append `text` to the child's conversation as a bot message and push it to the child's channel.
 
     Returns DELIVERED, QUEUED (web chat: the widget is offline or did not confirm; it gets the
@@ -157,15 +158,15 @@ class CounsellorInput(InputChannel):
         return "counsellor"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "CounsellorInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> CounsellorInput:
         return cls()
 
-    def __init__(self, settings: Optional[HandoffSettings] = None, store: Optional[HandoffStore] = None) -> None:
+    def __init__(self, settings: HandoffSettings | None = None, store: HandoffStore | None = None) -> None:
         self.settings = settings or HandoffSettings.from_env()
         self._store = store
         self.tick = self.settings.tick_seconds
         self._bot: Any = None
-        self._worker: Optional[asyncio.Task] = None
+        self._worker: asyncio.Task | None = None
         self.backoff = access.Backoff()
         logger.info("Counsellor channel: %r", self.settings)
 
@@ -173,11 +174,11 @@ class CounsellorInput(InputChannel):
     def store(self) -> HandoffStore:
         return self._store or shared_store()
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         return None  # counsellors never talk to Rasa as users
 
     # --- auth -------------------------------------------------------------------------
-    async def caller(self, request: Request) -> tuple[Optional[access.Counsellor], Optional[HTTPResponse]]:
+    async def caller(self, request: Request) -> tuple[access.Counsellor | None, HTTPResponse | None]:
         """Who calls (from their own token: bot/handoff/access.py), or the refusal to answer.
 
         The shared COUNSELLOR_API_TOKEN is the operator's: a supervisor named by the body's "counsellor".
@@ -186,19 +187,29 @@ class CounsellorInput(InputChannel):
         client = request.remote_addr or request.ip or "?"
         wait = self.backoff.blocked_for(client)
         if wait > 0:
-            return None, response.json({"error": "too many failed tokens: retry later"}, status=429,
-                                       headers={"Retry-After": str(int(wait) + 1)})
+            return None, response.json(
+                {"error": "too many failed tokens: retry later"},
+                status=429,
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
         header = request.headers.get("Authorization") or ""
         token = header[7:].strip() if header[:7].lower() == "bearer " else ""
         who = await off_loop(access.identify, self.store, token)
-        if who is None and self.settings.api_token and hmac.compare_digest(token.encode(), self.settings.api_token.encode()):
+        if (
+            who is None
+            and self.settings.api_token
+            and hmac.compare_digest(token.encode(), self.settings.api_token.encode())
+        ):
             body = request.json if request.body else None
-            name = str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
+            name = (
+                str((body or {}).get("counsellor") or "api").strip()[:60] if isinstance(body, dict) else "api"
+            )
             who = access.Counsellor(name, access.SUPERVISOR)
         if who is None:
             if not self.settings.api_token and not access.any_tokens(self.store):
                 return None, response.json(
-                    {"error": "counsellor API disabled: issue tokens or set COUNSELLOR_API_TOKEN"}, status=503)
+                    {"error": "counsellor API disabled: issue tokens or set COUNSELLOR_API_TOKEN"}, status=503
+                )
             self.backoff.failed(client)
             logger.warning("counsellor API call with a wrong token refused")
             return None, response.json({"error": "unauthorised"}, status=401)
@@ -267,7 +278,9 @@ class CounsellorInput(InputChannel):
                 return refused  # type: ignore[return-value]
             status = request.args.get("status")
             if request.args.get("missing_outcome") in ("1", "true"):
-                return response.json({"cases": [c.to_json() for c in await off_loop(service.missing_outcomes, self.store)]})
+                return response.json(
+                    {"cases": [c.to_json() for c in await off_loop(service.missing_outcomes, self.store)]}
+                )
             if status and status not in STATUSES:
                 return response.json({"error": f"status must be one of {', '.join(STATUSES)}"}, status=400)
             await off_loop(access.audit, self.store, who.label, "list")
@@ -324,7 +337,9 @@ class CounsellorInput(InputChannel):
                 return response.json(
                     {"delivered": False, "queued": False, "case": case.id, "error": exc.reason}, status=409
                 )
-            return response.json({"delivered": status == DELIVERED, "queued": status == QUEUED, "case": case.id})
+            return response.json(
+                {"delivered": status == DELIVERED, "queued": status == QUEUED, "case": case.id}
+            )
 
         @api.route("/cases/<case_id:int>/close", methods=["POST"])
         async def close(request: Request, case_id: int) -> HTTPResponse:
@@ -353,7 +368,12 @@ class CounsellorInput(InputChannel):
                 return response.json({"error": "referrals must be a list"}, status=400)
             try:
                 result = await off_loop(
-                    service.record_outcome, self.store, case_id, body.get("outcome"), refs, body.get("reporter")
+                    service.record_outcome,
+                    self.store,
+                    case_id,
+                    body.get("outcome"),
+                    refs,
+                    body.get("reporter"),
                 )
             except outcomes.OutcomeError as exc:
                 return response.json({"error": str(exc)}, status=409 if "already" in str(exc) else 400)
@@ -369,8 +389,9 @@ class CounsellorInput(InputChannel):
         return api
 
 
-
-async def send_counsellor_message(app: Any, store: HandoffStore, case: Any, counsellor: str, text: str) -> str:
+async def send_counsellor_message(
+    app: Any, store: HandoffStore, case: Any, counsellor: str, text: str
+) -> str:
     """A counsellor's message to the child: history (redacted) + the child's conversation and channel.
 
     If the child's channel cannot take it now (`ChildUnreachable`), the case records an `undelivered`

@@ -16,13 +16,14 @@ The texts are in `bot/telegram/texts.py`, with every other fixed text of the chi
 `FrontDoor.wrap` wraps a channel's `on_new_message`; the agent comes from the app, which `attach`
 remembers when the server starts (Rasa gives channels nothing else).
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
@@ -42,7 +43,7 @@ class RateLimiter:
         self._seen: OrderedDict[str, deque] = OrderedDict()
         self._warned: dict[str, float] = {}
 
-    def allow(self, sender: str, now: Optional[float] = None) -> bool:
+    def allow(self, sender: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
         window = self._seen.pop(sender, None) or deque()
         while window and now - window[0] > self.seconds:
@@ -55,7 +56,7 @@ class RateLimiter:
             self._seen.popitem(last=False)
         return allowed
 
-    def first_refusal(self, sender: str, now: Optional[float] = None) -> bool:
+    def first_refusal(self, sender: str, now: float | None = None) -> bool:
         """True once per window: the flood gets one kind message, not one per message."""
         now = time.monotonic() if now is None else now
         if now - self._warned.get(sender, -1e9) > self.seconds:
@@ -80,7 +81,7 @@ class FrontDoor:
     def agent(self) -> Any:
         return getattr(getattr(self.app, "ctx", None), "agent", None)
 
-    async def admit(self, message: UserMessage, agent: Any = None) -> Optional[UserMessage]:
+    async def admit(self, message: UserMessage, agent: Any = None) -> UserMessage | None:
         """The message to hand to Rasa (maybe shortened), or None when it was answered here."""
         text = message.text if isinstance(message.text, str) else ""
         text = text.replace("\x00", "")
@@ -101,7 +102,9 @@ class FrontDoor:
             return None
         return message
 
-    def wrap(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    def wrap(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Callable[[UserMessage], Awaitable[Any]]:
         async def handle(message: UserMessage) -> Any:
             step = "front door"  # the relay to a counsellor runs here, before Rasa: it may fail too
             try:

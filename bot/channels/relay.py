@@ -8,10 +8,11 @@ the child has waited `HANDOFF_REPLY_TIMEOUT_MIN` for the counsellor, a high disc
 bot's hotline reply. Store calls run off the event loop with a timeout: a hung database means the
 bot answers the message itself (an ERROR is logged), never a frozen channel.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from rasa.shared.core.events import UserUttered
 
@@ -28,8 +29,8 @@ async def relay_if_claimed(
     sender_id: str,
     text: str,
     input_channel: str,
-    settings: Optional[HandoffSettings] = None,
-    store: Optional[HandoffStore] = None,
+    settings: HandoffSettings | None = None,
+    store: HandoffStore | None = None,
 ) -> bool:
     """True when the message went to the child's counsellor and the bot must not answer it."""
     if not text.strip() or text.startswith("/"):
@@ -55,8 +56,9 @@ async def relay_if_claimed(
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
         tracker.update(
-            UserUttered(text, parsed.get("intent"), parsed.get("entities"), parsed, input_channel=input_channel)
+            UserUttered(
+                text, parsed.get("intent"), parsed.get("entities"), parsed, input_channel=input_channel
+            )
         )
         await agent.tracker_store.save(tracker)
     return True
-

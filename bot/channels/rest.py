@@ -16,10 +16,11 @@ Same name, routes and replies as Rasa's `rest`. What it adds:
   child's words and slots are never shown): REST clients never need Rasa's admin API, which needs a token.
 In `credentials.yml`: `bot.channels.rest.RestInput:` instead of `rest:`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
@@ -30,11 +31,13 @@ from sanic.response import HTTPResponse
 
 from bot.channels.counsellor import CLOSE_ACTIONS
 from bot.channels.front_door import FrontDoor
-from bot.handoff.service import source_of
 from bot.handoff import access
+from bot.handoff.service import source_of
 
 NOT_AN_OBJECT = {"error": 'the body must be a JSON object: {"sender": "...", "message": "..."}'}
-RESERVED_SENDER = {"error": "sender ids starting with tg:, zalo: or deleted: are reserved (Telegram and Zalo chats, anonymised cases)"}
+RESERVED_SENDER = {
+    "error": "sender ids starting with tg:, zalo: or deleted: are reserved (Telegram and Zalo chats, anonymised cases)"
+}
 BAD_SINCE = {"error": "since must be a number (the `next` of the previous answer)"}
 
 
@@ -62,14 +65,14 @@ class RestInput(RasaRestInput):
     def name(cls) -> str:
         return "rest"
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
+    def _extract_message(self, req: Request) -> str | None:
         message = req.json.get("message")
         return message if isinstance(message, str) else ""
 
-    def _extract_input_channel(self, req: Request) -> Text:
+    def _extract_input_channel(self, req: Request) -> str:
         return self.name()
 
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
         """Only the hashed client address (sender ids are free over REST: the case intake limits count
         per address too); whatever metadata the client sends is ignored."""
         return {"source": source_of(request.remote_addr or request.ip)}
@@ -80,7 +83,7 @@ class RestInput(RasaRestInput):
         door.attach(blueprint)
 
         @blueprint.middleware("request")
-        async def well_formed(request: Request) -> Optional[HTTPResponse]:
+        async def well_formed(request: Request) -> HTTPResponse | None:
             if request.method != "POST":
                 return None
             try:

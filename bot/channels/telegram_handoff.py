@@ -10,21 +10,22 @@ Anyone else is refused and the attempt is logged (case and user id only, never t
 The child's side (relaying their messages while a case is claimed) is `bot/channels/relay.py`,
 shared with the web chat and REST.
 """
+
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Optional
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
 
 from bot.channels import telegram_outcome
 from bot.channels.counsellor import send_counsellor_message, tell_child, tell_child_closed
-from bot.telegram.client import TelegramSender
 from bot.handoff import access, notify, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CLAIMED, CaseError, ChildUnreachable, HandoffStore, off_loop, shared_store
+from bot.telegram.client import TelegramSender
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ CLOSE_COMMAND = re.compile(r"^/dong(?:@\w+)?\s+#?(\d+)\s*$", re.IGNORECASE)
 
 
 class TelegramHandoff:
-    def __init__(self, settings: Optional[HandoffSettings] = None, store: Optional[HandoffStore] = None) -> None:
+    def __init__(self, settings: HandoffSettings | None = None, store: HandoffStore | None = None) -> None:
         self.settings = settings or HandoffSettings.from_env()
         self._store = store
 
@@ -110,11 +111,17 @@ class TelegramHandoff:
         """Only the counsellor who claimed the case, or a supervisor (COUNSELLOR_SUPERVISOR_IDS)."""
         return access.may_act_on(case, self.label(user), user.id in access.supervisor_ids())
 
-    async def _close(self, case_id: int, user: Any, sender: TelegramSender, app: Any, chat_id: Optional[int]) -> None:
+    async def _close(
+        self, case_id: int, user: Any, sender: TelegramSender, app: Any, chat_id: int | None
+    ) -> None:
         try:
             if not self._may_act_on(await off_loop(self.store.get, case_id), user):
-                logger.warning("handoff: user %s tried to close case %s claimed by another: refused", user.id, case_id)
-                await sender.send_text(chat_id or self.settings.chat_id, f"[Ca #{case_id}] {texts.NOT_CLAIMER}")
+                logger.warning(
+                    "handoff: user %s tried to close case %s claimed by another: refused", user.id, case_id
+                )
+                await sender.send_text(
+                    chat_id or self.settings.chat_id, f"[Ca #{case_id}] {texts.NOT_CLAIMER}"
+                )
                 return
             case = await off_loop(service.close, self.store, self.settings, case_id, self.label(user))
         except CaseError as exc:
@@ -126,7 +133,9 @@ class TelegramHandoff:
         await tell_child_closed(app, case)
         await telegram_outcome.ask(self.store, self.settings.chat_id, case_id, sender)  # never raises
 
-    async def _answer(self, case_id: int, user: Any, text: str, sender: TelegramSender, app: Any, chat_id: int) -> None:
+    async def _answer(
+        self, case_id: int, user: Any, text: str, sender: TelegramSender, app: Any, chat_id: int
+    ) -> None:
         who = self.label(user)
         try:
             case = await off_loop(self.store.get, case_id)
@@ -138,7 +147,9 @@ class TelegramHandoff:
             await sender.send_text(chat_id, f"[Ca #{case_id}] Không gửi được: {exc}")
             return
         if not self._may_act_on(case, user):
-            logger.warning("handoff: user %s tried to answer case %s claimed by another: refused", user.id, case_id)
+            logger.warning(
+                "handoff: user %s tried to answer case %s claimed by another: refused", user.id, case_id
+            )
             await sender.send_text(chat_id, f"[Ca #{case_id}] {texts.NOT_CLAIMER}")
             return
         access.audit(self.store, who, "answer", case_id)

@@ -13,6 +13,7 @@ instance shares, so a restart (or another instance taking the next tap) loses no
 transaction per tap keeps two counsellors' taps from both applying to the same question. A draft row is
 only the codes chosen so far (no sender id, no text); it is removed once the outcome is recorded or skipped.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,9 +24,9 @@ import sqlalchemy as sa
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from bot.telegram.client import TelegramSender
 from bot.handoff import access, outcomes, service, texts
 from bot.handoff.store import CaseError, HandoffStore, off_loop
+from bot.telegram.client import TelegramSender
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,8 @@ async def ask(store: HandoffStore, chat_id: int, case_id: int, sender: TelegramS
     except Exception as exc:  # noqa: BLE001 - never undo or block the close
         logger.error(
             "handoff: outcome question for case %s not sent (%s): record it on the API (missing outcome)",
-            case_id, type(exc).__name__,
+            case_id,
+            type(exc).__name__,
         )
 
 

@@ -10,12 +10,13 @@ acknowledgement removes the row, and the instance that sent the message sees it 
 
 The calls are blocking (SQLAlchemy): the channel runs them in a thread (`asyncio.to_thread`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 import threading
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -43,7 +44,7 @@ _create_lock = threading.Lock()
 class WebInbox:
     """Undelivered messages per web chat conversation (session id)."""
 
-    def __init__(self, engine: Optional[sa.engine.Engine] = None) -> None:
+    def __init__(self, engine: sa.engine.Engine | None = None) -> None:
         self._engine = engine
 
     @property
@@ -67,7 +68,9 @@ class WebInbox:
             )
             result = conn.execute(
                 inbox_table.insert().values(
-                    session_id=session_id, payload=json.dumps(payload, ensure_ascii=False), created_at=utcnow()
+                    session_id=session_id,
+                    payload=json.dumps(payload, ensure_ascii=False),
+                    created_at=utcnow(),
                 )
             )
             return int(result.inserted_primary_key[0])

@@ -52,12 +52,12 @@ import html
 import inspect
 import json
 import logging
-import os
 import re
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any
 
 import rasa.core.channels.channel
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -129,12 +129,12 @@ JAVASCRIPT = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 
 
-def _origins_from_env() -> Optional[list]:
+def _origins_from_env() -> list | None:
     """WEBCHAT_ORIGINS="https://a.vn,https://b.vn": only these sites (and the bot's own page) may connect."""
     return list(ChannelSettings.from_env().webchat_origins) or None
 
 
-def _client_source(sio: AsyncServer, sid: Text, namespace: Optional[Text]) -> Optional[Text]:
+def _client_source(sio: AsyncServer, sid: str, namespace: str | None) -> str | None:
     """Keyed hash of the browser's address: new web sessions are free, the address is not."""
     request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
     return source_of(getattr(request, "remote_addr", None) or getattr(request, "ip", None))
@@ -165,15 +165,15 @@ class WebChatOutput(SocketIOOutput):
     (replayed when the widget comes back) instead of being emitted into an empty room.
     """
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text, channel: Optional["WebChatInput"] = None) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, channel: WebChatInput | None = None) -> None:
         super().__init__(sio, bot_message_evt)
         self.channel = channel
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return WebChatInput.name()
 
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
+    async def _send_message(self, socket_id: str, response: Any) -> None:
         if self.channel is not None and not self.channel.listening(socket_id):
             msg_id = await self.channel.keep(socket_id, response)
             if self.channel.rooms_shared:  # its socket may be on another instance: push it there too
@@ -181,16 +181,14 @@ class WebChatOutput(SocketIOOutput):
             return
         await super()._send_message(socket_id, response)
 
-    async def deliver(self, recipient_id: Text, text: Text) -> str:
+    async def deliver(self, recipient_id: str, text: str) -> str:
         """A counsellor message or notice: ``delivered`` (the widget showed it) or ``queued``."""
         if self.channel is None:
             await self.send_text_message(recipient_id, text)
             return "delivered"
         return await self.channel.deliver(recipient_id, {"text": text})
 
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """Rasa's version passes the JSON as emit() arguments; send it as a message instead."""
         await self._send_message(recipient_id, {"custom": json_message})
 
@@ -199,11 +197,11 @@ class WebChatInput(SocketIOInput):
     """Socket.io channel for the web chat page and the embeddable widget (see the module docstring)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "webchat"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         return cls(
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
@@ -221,15 +219,15 @@ class WebChatInput(SocketIOInput):
 
     def __init__(
         self,
-        user_message_evt: Text = "user_uttered",
-        bot_message_evt: Text = "bot_uttered",
-        namespace: Optional[Text] = None,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        namespace: str | None = None,
         session_persistence: bool = True,
-        socketio_path: Optional[Text] = "/socket.io",
-        jwt_key: Optional[Text] = None,
-        jwt_method: Optional[Text] = "HS256",
-        metadata_key: Optional[Text] = "metadata",
-        web_dir: Optional[Text] = None,
+        socketio_path: str | None = "/socket.io",
+        jwt_key: str | None = None,
+        jwt_method: str | None = "HS256",
+        metadata_key: str | None = "metadata",
+        web_dir: str | None = None,
         max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
         cors_allowed_origins: Any = None,
     ) -> None:
@@ -247,13 +245,13 @@ class WebChatInput(SocketIOInput):
         self.max_message_length = max_message_length
         # [] = python-engineio does no origin check (Rasa's default): any site may embed the widget.
         self.cors_allowed_origins = [] if cors_allowed_origins is None else cors_allowed_origins
-        self._seen: "OrderedDict[tuple, None]" = OrderedDict()  # handled (conversation, message id)
-        self._failures: "OrderedDict[tuple, int]" = OrderedDict()  # failed tries per message
-        self._in_hand: Dict[tuple, asyncio.Future] = {}
-        self._acks: Dict[tuple, asyncio.Future] = {}  # pushed message -> waiting for bot_received
+        self._seen: OrderedDict[tuple, None] = OrderedDict()  # handled (conversation, message id)
+        self._failures: OrderedDict[tuple, int] = OrderedDict()  # failed tries per message
+        self._in_hand: dict[tuple, asyncio.Future] = {}
+        self._acks: dict[tuple, asyncio.Future] = {}  # pushed message -> waiting for bot_received
         self.inbox = WebInbox()
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         """Output for pushed messages (``trigger_intent?output_channel=latest``, counsellor replies)."""
         if self.sio is None:
             return super().get_output_channel()
@@ -267,7 +265,7 @@ class WebChatInput(SocketIOInput):
         conversation's socket may be on another instance, where ``listening`` cannot see it."""
         return self.sio is not None and type(self.sio.manager) is not AsyncManager
 
-    def listening(self, session_id: Text) -> bool:
+    def listening(self, session_id: str) -> bool:
         """Is any socket in the conversation's room right now, in this process?"""
         if self.sio is None:
             return False
@@ -276,13 +274,13 @@ class WebChatInput(SocketIOInput):
         except KeyError:  # no socket ever connected to the namespace
             return False
 
-    async def keep(self, session_id: Text, payload: Dict[Text, Any]) -> int:
+    async def keep(self, session_id: str, payload: dict[str, Any]) -> int:
         """Keep a message for a conversation whose widget is away; it is replayed on its return."""
         msg_id = await asyncio.to_thread(self.inbox.put, session_id, payload)
         logger.info("Web chat: message %s kept for an offline conversation", msg_id)
         return msg_id
 
-    async def deliver(self, session_id: Text, payload: Dict[Text, Any]) -> str:
+    async def deliver(self, session_id: str, payload: dict[str, Any]) -> str:
         """Keep, push and wait briefly for the widget's acknowledgement: ``delivered`` or ``queued``."""
         msg_id = await self.keep(session_id, payload)
         if self.sio is None or not (self.rooms_shared or self.listening(session_id)):
@@ -298,13 +296,13 @@ class WebChatInput(SocketIOInput):
         finally:
             self._acks.pop((session_id, msg_id), None)
 
-    async def push(self, session_id: Text, msg_id: int, payload: Dict[Text, Any]) -> None:
+    async def push(self, session_id: str, msg_id: int, payload: dict[str, Any]) -> None:
         """Emit a kept message with its id, which the widget confirms (``bot_received``)."""
         await self.sio.emit(
             self.bot_message_evt, {**payload, "id": msg_id}, room=session_id, namespace=self.namespace
         )
 
-    async def _confirmed(self, session_id: Text, msg_id: int, waiter: asyncio.Future) -> None:
+    async def _confirmed(self, session_id: str, msg_id: int, waiter: asyncio.Future) -> None:
         """Until the widget confirms the message: here (``bot_received`` sets the waiter) or, with shared
         rooms, on the instance that holds its socket, which removes the row from the shared inbox."""
         if not self.rooms_shared:
@@ -322,20 +320,22 @@ class WebChatInput(SocketIOInput):
                 await asyncio.shield(waiter)
                 return
 
-    async def _replay(self, sid: Text, session_id: Text) -> None:
+    async def _replay(self, sid: str, session_id: str) -> None:
         """Send a returning widget what was kept for its conversation, oldest first."""
         try:
             pending = await asyncio.to_thread(self.inbox.pending, session_id)
             for msg_id, payload in pending:
                 if session_id not in self.sio.rooms(sid, namespace=self.namespace):
                     return  # the socket switched conversation meanwhile: never show it another's messages
-                await self.sio.emit(self.bot_message_evt, {**payload, "id": msg_id}, room=sid, namespace=self.namespace)
+                await self.sio.emit(
+                    self.bot_message_evt, {**payload, "id": msg_id}, room=sid, namespace=self.namespace
+                )
         except Exception as exc:  # noqa: BLE001 - kept messages stay kept; the next reconnect tries again
             logger.error("Web chat: replay of kept messages failed (%s)", type(exc).__name__)
 
     # --- at least once, deduplicated -------------------------------------------------------------
 
-    async def _handle_once(self, key: Optional[tuple], handle: Callable[[], Awaitable[None]]) -> Dict[Text, Any]:
+    async def _handle_once(self, key: tuple | None, handle: Callable[[], Awaitable[None]]) -> dict[str, Any]:
         """Run ``handle`` unless this message was handled; mark it handled only once it was."""
         if key is None:
             await handle()
@@ -360,7 +360,7 @@ class WebChatInput(SocketIOInput):
         while len(self._seen) > SEEN_MESSAGE_IDS:
             self._seen.popitem(last=False)
 
-    def _failed(self, key: Optional[tuple]) -> int:
+    def _failed(self, key: tuple | None) -> int:
         """Count a failed try of this message; returns how many it has had."""
         if key is None:
             return MAX_TRIES
@@ -378,7 +378,7 @@ class WebChatInput(SocketIOInput):
         return self.web_dir.joinpath("static", *parts)
 
     @staticmethod
-    def _message_key(session_id: Text, message_id: Any) -> Optional[tuple]:
+    def _message_key(session_id: str, message_id: Any) -> tuple | None:
         """(conversation, message id) of a message the page may send again; None without an id."""
         if not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
             return None
@@ -452,7 +452,7 @@ class WebChatInput(SocketIOInput):
             return response.raw(client_js.read_bytes(), content_type=JAVASCRIPT, headers=ASSET_HEADERS)
 
         @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None
@@ -464,7 +464,7 @@ class WebChatInput(SocketIOInput):
             return bool(payload)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: dict | None) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = requested if isinstance(requested, str) and SESSION_ID.match(requested) else None
             session_id = session_id or uuid.uuid4().hex
@@ -479,7 +479,7 @@ class WebChatInput(SocketIOInput):
                 await self._replay(sid, session_id)
 
         @sio.on(RECEIVED_EVT, namespace=self.namespace)
-        async def bot_received(sid: Text, data: Any) -> Dict[Text, Any]:
+        async def bot_received(sid: str, data: Any) -> dict[str, Any]:
             """The widget showed these pushed messages: they leave the inbox."""
             session = await sio.get_session(sid, namespace=self.namespace) if self.session_persistence else {}
             session_id = (session or {}).get("session_id")
@@ -498,7 +498,7 @@ class WebChatInput(SocketIOInput):
             return {"ok": True}
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any) -> Dict[Text, Any]:
+        async def handle_message(sid: str, data: Any) -> dict[str, Any]:
             if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 return {"ok": False, "error": "bad_message"}
             if self.session_persistence:

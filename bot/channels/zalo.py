@@ -25,6 +25,7 @@ Typed `/commands` are mapped like Telegram's (no way to type an intent into Rasa
 Replies leave through `ZaloOutput` (customer-service messages, `zalo_client.py`). No message text,
 user id or token is logged.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Optional
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -83,16 +84,18 @@ def user_id_for(recipient_id: str) -> str:
     raw = str(recipient_id)
     if not raw.startswith(SENDER_PREFIX):
         raise ValueError("not a Zalo conversation id")
-    return raw[len(SENDER_PREFIX):]
+    return raw[len(SENDER_PREFIX) :]
 
 
 def signature_for(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key: str) -> str:
     """The value of `X-ZEvent-Signature` Zalo sends with an event (Chatwoot's check, docs/zalo.md)."""
-    digest = hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + oa_secret_key.encode()).hexdigest()
+    digest = hashlib.sha256(
+        app_id.encode() + raw_body + timestamp.encode() + oa_secret_key.encode()
+    ).hexdigest()
     return f"mac={digest}"
 
 
-def _user_of(event: dict[str, Any]) -> Optional[str]:
+def _user_of(event: dict[str, Any]) -> str | None:
     who = event.get("follower") if event.get("event_name") in ("follow", "unfollow") else event.get("sender")
     user = who.get("id") if isinstance(who, dict) else None
     return str(user) if user else None
@@ -128,7 +131,9 @@ class ZaloOutput(OutputChannel):
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self.client.send(user_id_for(recipient_id), str(attachment))
 
-    async def send_elements(self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any) -> None:
+    async def send_elements(
+        self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any
+    ) -> None:
         for element in elements:
             text = "\n".join(str(element.get(key)) for key in ("title", "subtitle") if element.get(key))
             await self.send_text_with_buttons(recipient_id, text, element.get("buttons") or [])
@@ -136,9 +141,11 @@ class ZaloOutput(OutputChannel):
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         payload = json_message.get("zalo", json_message) if isinstance(json_message, dict) else {}
         if isinstance(payload, dict) and payload.get("text"):
-            await self.send_text_with_buttons(recipient_id, str(payload["text"]), payload.get("buttons") or [])
+            await self.send_text_with_buttons(
+                recipient_id, str(payload["text"]), payload.get("buttons") or []
+            )
 
-    def unreachable_reason(self, tracker: Any) -> Optional[str]:
+    def unreachable_reason(self, tracker: Any) -> str | None:
         """Why a message pushed later (a counsellor's) cannot reach the child now, if it cannot."""
         last = None
         for event in reversed(getattr(tracker, "events", None) or []):
@@ -156,24 +163,24 @@ class ZaloInput(InputChannel):
         return "zalo"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "ZaloInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> ZaloInput:
         if credentials:
             logger.warning("Zalo settings come from the environment; keys in credentials.yml are ignored")
         return cls()
 
-    def __init__(self, settings: Optional[ZaloSettings] = None, store: Optional[HandoffStore] = None) -> None:
+    def __init__(self, settings: ZaloSettings | None = None, store: HandoffStore | None = None) -> None:
         self.settings = settings or ZaloSettings.from_env()
         self._store = store
-        self._state: Optional[ZaloState] = None
-        self._client: Optional[ZaloClient] = None
+        self._state: ZaloState | None = None
+        self._client: ZaloClient | None = None
         self.front_door = FrontDoor()
         self.tick = RETRY_TICK_SECONDS
-        self._worker: Optional[asyncio.Task] = None
+        self._worker: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         #: One child's events are handled one after the other, in the order they came (per process;
         #: Rasa's lock store orders turns across processes).
         self._user_locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
+        self._on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
         if self.settings.enabled:
             logger.info("Zalo channel enabled (%r)", self.settings)
             if not self.settings.oa_secret_key:
@@ -198,7 +205,7 @@ class ZaloInput(InputChannel):
             self._client = ZaloClient(self.settings, self.state, self._tell_counsellors_token_failed)
         return self._client
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         return ZaloOutput(self.client) if self.settings.enabled else None
 
     async def _tell_counsellors_token_failed(self, reason: str) -> None:
@@ -211,18 +218,21 @@ class ZaloInput(InputChannel):
         await notify.deliver_now(self.store, handoff)
 
     # --- checks ---------------------------------------------------------------------------------
-    def signature_ok(self, raw_body: bytes, event: dict[str, Any], header: Optional[str]) -> bool:
+    def signature_ok(self, raw_body: bytes, event: dict[str, Any], header: str | None) -> bool:
         if not self.settings.oa_secret_key or not header:
             return False
         expected = signature_for(
-            str(event.get("app_id") or ""), raw_body, str(event.get("timestamp") or ""), self.settings.oa_secret_key
+            str(event.get("app_id") or ""),
+            raw_body,
+            str(event.get("timestamp") or ""),
+            self.settings.oa_secret_key,
         )
         given = header.strip()
         if not given.lower().startswith("mac="):  # some integrations report the bare hex
             given = "mac=" + given
         return hmac.compare_digest(given.lower().encode(), expected.encode())
 
-    def fresh(self, event: dict[str, Any], now: Optional[float] = None) -> bool:
+    def fresh(self, event: dict[str, Any], now: float | None = None) -> bool:
         """The event's own timestamp (epoch ms) is recent: an old signed event replayed is refused."""
         try:
             stamp = float(event.get("timestamp"))  # type: ignore[arg-type]
@@ -278,12 +288,17 @@ class ZaloInput(InputChannel):
                 logger.warning("Zalo webhook: an event of another app was refused")
                 return response.json({"status": "forbidden"}, status=403)
             if not self.fresh(event):
-                logger.warning("Zalo webhook: an event older than %.0f s was refused (replay)", self.settings.max_event_age)
+                logger.warning(
+                    "Zalo webhook: an event older than %.0f s was refused (replay)",
+                    self.settings.max_event_age,
+                )
                 return response.json({"status": "stale"}, status=403)
             if event.get("event_name") not in HANDLED_EVENTS:
                 if str(event.get("event_name") or "").startswith("anonymous_"):
                     # A visitor who does not follow the OA: the customer-service API cannot answer them.
-                    logger.warning("Zalo: a message from a visitor who does not follow the OA was not answered")
+                    logger.warning(
+                        "Zalo: a message from a visitor who does not follow the OA was not answered"
+                    )
                 return response.json({"status": "ignored"})
             key = event_key(event)
             if key is None or _user_of(event) is None:
@@ -332,7 +347,10 @@ class ZaloInput(InputChannel):
             delay = min(600.0, 5.0 * 2 ** (attempt - 1))
             logger.error(
                 "Zalo event not handled (%s), try %d/%d: %s",
-                type(exc).__name__, attempt, MAX_ATTEMPTS, "given up" if give_up else f"retry in {delay:.0f} s",
+                type(exc).__name__,
+                attempt,
+                MAX_ATTEMPTS,
+                "given up" if give_up else f"retry in {delay:.0f} s",
             )
             with contextlib.suppress(Exception):
                 self.state.retry_later(key, delay, give_up)
@@ -411,7 +429,9 @@ class ZaloInput(InputChannel):
         try:
             await self._on_new_message(admitted)
         except Exception as exc:  # whatever broke, the child gets 111 (if Zalo takes it)
-            logger.error("Rasa failed on a Zalo message (%s): answering with the 111 message", type(exc).__name__)
+            logger.error(
+                "Rasa failed on a Zalo message (%s): answering with the 111 message", type(exc).__name__
+            )
             await output.send_text_message(sender, texts.UNAVAILABLE)
 
     async def resolve(self, text: str, sender: str, agent: Any) -> str:

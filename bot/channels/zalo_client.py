@@ -16,13 +16,14 @@ What it relies on (docs/zalo.md says where each point was verified):
   payload comes back as the child's message) or, beyond what Zalo takes, numbered lines.
 No message text, token or secret is ever logged.
 """
+
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn
 
 import httpx
 
@@ -42,8 +43,7 @@ REFRESH_MARGIN = dt.timedelta(minutes=5)
 WINDOW = dt.timedelta(hours=48)
 CHOOSE_BY_NUMBER = "Bạn nhắn số để chọn nhé."
 OUTSIDE_WINDOW_REASON = (
-    "trẻ nhắn qua Zalo, và Zalo chỉ cho gửi trong 48 giờ sau tin nhắn cuối của trẻ. "
-    "Trẻ cần nhắn lại trước."
+    "trẻ nhắn qua Zalo, và Zalo chỉ cho gửi trong 48 giờ sau tin nhắn cuối của trẻ. Trẻ cần nhắn lại trước."
 )
 
 
@@ -75,7 +75,7 @@ def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
     return "\n".join(filter(None, [text.strip(), "\n".join(lines), CHOOSE_BY_NUMBER]))
 
 
-def template_buttons(buttons: list[dict[str, Any]]) -> Optional[list[dict[str, Any]]]:
+def template_buttons(buttons: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     """A Zalo buttons template, or None when Zalo would not take these buttons."""
     if not buttons or len(buttons) > MAX_BUTTONS:
         return None
@@ -98,7 +98,7 @@ class ZaloClient:
         self,
         settings: ZaloSettings,
         state: ZaloState,
-        on_refresh_failed: Optional[Callable[[str], Awaitable[None]]] = None,
+        on_refresh_failed: Callable[[str], Awaitable[None]] | None = None,
         *,
         max_tries: int = 3,
         base_delay: float = 0.5,
@@ -110,9 +110,9 @@ class ZaloClient:
         self.max_tries = max_tries
         self.base_delay = base_delay
         self._sleep = sleep
-        self._http: Optional[httpx.AsyncClient] = None
+        self._http: httpx.AsyncClient | None = None
         self._refresh_lock = asyncio.Lock()
-        self._last: Optional[Tokens] = None
+        self._last: Tokens | None = None
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -126,7 +126,7 @@ class ZaloClient:
             await http.aclose()
 
     # --- tokens -----------------------------------------------------------------------------
-    def _stored(self) -> Optional[Tokens]:
+    def _stored(self) -> Tokens | None:
         """The pair from the database; while the database is down, the last one read (to still send 111)."""
         try:
             self._last = self.state.tokens(self.settings.access_token, self.settings.refresh_token)
@@ -174,7 +174,11 @@ class ZaloClient:
                 if again is not None and again.refresh_token != current.refresh_token:
                     return again
                 error = body.get("error") if isinstance(body, dict) else None
-                name = (body.get("error_name") or body.get("error_description") or "") if isinstance(body, dict) else ""
+                name = (
+                    (body.get("error_name") or body.get("error_description") or "")
+                    if isinstance(body, dict)
+                    else ""
+                )
                 await self._refresh_failed(f"error {error} {name}".strip())
             try:
                 expires_in = float(body.get("expires_in") or 3600)
@@ -198,7 +202,9 @@ class ZaloClient:
         """One API call, retried on network errors and 5xx (bounded)."""
         for attempt in range(1, self.max_tries + 1):
             try:
-                reply = await self.http.post(self.settings.message_url, json=body, headers={"access_token": token})
+                reply = await self.http.post(
+                    self.settings.message_url, json=body, headers={"access_token": token}
+                )
                 if reply.status_code < 500:
                     try:
                         data = reply.json()
@@ -211,7 +217,9 @@ class ZaloClient:
             if attempt == self.max_tries:
                 raise ZaloError(-1, failure)
             wait = self.base_delay * 2 ** (attempt - 1)
-            logger.warning("Zalo send failed (%s): try %d/%d, retrying in %.1f s", failure, attempt, self.max_tries, wait)
+            logger.warning(
+                "Zalo send failed (%s): try %d/%d, retrying in %.1f s", failure, attempt, self.max_tries, wait
+            )
             await self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -235,7 +243,7 @@ class ZaloClient:
             return data
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def send(self, user_id: str, text: str, buttons: Optional[list[dict[str, Any]]] = None) -> int:
+    async def send(self, user_id: str, text: str, buttons: list[dict[str, Any]] | None = None) -> int:
         """Text split under Zalo's limit; buttons on the last part (template, else numbered)."""
         buttons = [b for b in (buttons or []) if str(b.get("title") or b.get("payload") or "").strip()]
         template = template_buttons(buttons)
@@ -258,7 +266,7 @@ def _code(data: dict[str, Any], status: int) -> int:
         return -1
 
 
-def outside_window(last_user_message: Optional[float], now: Optional[dt.datetime] = None) -> bool:
+def outside_window(last_user_message: float | None, now: dt.datetime | None = None) -> bool:
     """True when Zalo would refuse a customer-service message (last message over 48 h ago)."""
     if last_user_message is None:
         return True

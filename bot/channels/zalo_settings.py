@@ -10,12 +10,12 @@
 | `ZALO_OAUTH_URL` | OAuth host (`/v4/oa/access_token`) | `https://oauth.zaloapp.com` |
 | `ZALO_MAX_EVENT_AGE_SECONDS` | events older than this (by their own `timestamp`) are refused as replays | 300 |
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Optional
 
 DEFAULT_API_URL = "https://openapi.zalo.me"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
@@ -26,7 +26,7 @@ DEFAULT_MAX_EVENT_AGE = 300.0
 
 @dataclass(frozen=True)
 class ZaloSettings:
-    app_id: Optional[str] = None
+    app_id: str | None = None
     app_secret: str = ""
     oa_secret_key: str = ""
     access_token: str = ""
@@ -36,7 +36,7 @@ class ZaloSettings:
     max_event_age: float = DEFAULT_MAX_EVENT_AGE
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ZaloSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ZaloSettings:
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str:

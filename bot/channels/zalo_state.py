@@ -10,13 +10,14 @@
   whatever a dead process left behind. The payload (the child's text) is wiped once handled.
   Keys are a hash of `msg_id` (or of event, user and time), never a user id in clear.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -52,14 +53,14 @@ class ZaloEventRow(Base):
 class Tokens:
     access_token: str
     refresh_token: str
-    expires_at: Optional[dt.datetime]
+    expires_at: dt.datetime | None
 
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def event_key(event: dict) -> Optional[str]:
+def event_key(event: dict) -> str | None:
     """Dedupe key of a webhook event: its `msg_id`, else event name + user + time (follow, unfollow)."""
     message = event.get("message") if isinstance(event.get("message"), dict) else {}
     msg_id = message.get("msg_id") or message.get("mid")
@@ -93,7 +94,7 @@ class ZaloState:
         return self.store.session()
 
     # --- tokens ---------------------------------------------------------------------------
-    def tokens(self, env_access: str, env_refresh: str) -> Optional[Tokens]:
+    def tokens(self, env_access: str, env_refresh: str) -> Tokens | None:
         """The current pair; seeded from the environment the first time, or when the environment
         holds a new refresh token (the operator authorised the OA again)."""
         with self._session() as session:
@@ -115,7 +116,12 @@ class ZaloState:
             if row is None:  # pragma: no cover - tokens() always runs first
                 row = ZaloTokenRow(app_id=self.app_id, seeded_from="")
                 session.add(row)
-            row.access_token, row.refresh_token, row.expires_at, row.updated_at = access, refresh, expires_at, utcnow()
+            row.access_token, row.refresh_token, row.expires_at, row.updated_at = (
+                access,
+                refresh,
+                expires_at,
+                utcnow(),
+            )
         return Tokens(access, refresh, expires_at)
 
     # --- event inbox ------------------------------------------------------------------------
@@ -126,7 +132,10 @@ class ZaloState:
             with self._session() as session:
                 session.add(
                     ZaloEventRow(
-                        key=key, received_at=now, status=PENDING, attempts=1,
+                        key=key,
+                        received_at=now,
+                        status=PENDING,
+                        attempts=1,
                         next_try_at=now + dt.timedelta(seconds=lease),
                         payload=json.dumps(event, ensure_ascii=False),
                     )
@@ -146,13 +155,15 @@ class ZaloState:
             )
             return [r.key for r in rows]
 
-    def take(self, key: str, lease: float) -> Optional[tuple[dict, int]]:
+    def take(self, key: str, lease: float) -> tuple[dict, int] | None:
         """Lease a due event (payload, attempt number); None if it is done or someone has it."""
         now = utcnow()
         with self._session() as session:
             taken = session.execute(
                 sa.update(ZaloEventRow)
-                .where(ZaloEventRow.key == key, ZaloEventRow.status == PENDING, ZaloEventRow.next_try_at <= now)
+                .where(
+                    ZaloEventRow.key == key, ZaloEventRow.status == PENDING, ZaloEventRow.next_try_at <= now
+                )
                 .values(next_try_at=now + dt.timedelta(seconds=lease), attempts=ZaloEventRow.attempts + 1)
             ).rowcount
             if not taken:
@@ -165,10 +176,14 @@ class ZaloState:
         now = utcnow()
         with self._session() as session:
             session.execute(
-                sa.update(ZaloEventRow).where(ZaloEventRow.key == key).values(status=DONE, payload=None, next_try_at=now)
+                sa.update(ZaloEventRow)
+                .where(ZaloEventRow.key == key)
+                .values(status=DONE, payload=None, next_try_at=now)
             )
             session.execute(
-                sa.delete(ZaloEventRow).where(ZaloEventRow.status != PENDING, ZaloEventRow.received_at < now - KEEP_DONE)
+                sa.delete(ZaloEventRow).where(
+                    ZaloEventRow.status != PENDING, ZaloEventRow.received_at < now - KEEP_DONE
+                )
             )
 
     def retry_later(self, key: str, delay: float, give_up: bool) -> None:
@@ -178,7 +193,7 @@ class ZaloState:
                 values.update(status=FAILED, payload=None)
             session.execute(sa.update(ZaloEventRow).where(ZaloEventRow.key == key).values(**values))
 
-    def status(self, key: str) -> Optional[str]:
+    def status(self, key: str) -> str | None:
         with self._session() as session:
             row = session.get(ZaloEventRow, key)
             return row.status if row else None

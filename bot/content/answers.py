@@ -4,11 +4,11 @@ Pure functions of the content (`library.py`), the message and what the bot remem
 role, quiz position); the actions (`actions/content.py`) only read slots and send the result.
 To a child the bot says "mình"/"bạn"; to a parent "anh/chị" (SPEC.md).
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import List, Optional
 
 from bot.content.library import BANDS, App, Library, Question, Tip
 from bot.content.match import asks_about_app, band_of, best, find_age, haystack
@@ -20,7 +20,7 @@ BAND_LABEL = {"6-10": "6-10 tuổi", "11-14": "11-14 tuổi", "15-17": "15-17 tu
 @dataclass
 class Reply:
     text: str
-    buttons: List[dict] = field(default_factory=list)
+    buttons: list[dict] = field(default_factory=list)
 
 
 def payload(intent: str, **entities: str) -> str:
@@ -39,14 +39,14 @@ def ask_band(reason: str = "") -> Reply:
     return Reply(text, [button(BAND_LABEL[b], "tell_age", age_band=b) for b in BANDS])
 
 
-def band_from(entity: Optional[str], text: str) -> Optional[str]:
+def band_from(entity: str | None, text: str) -> str | None:
     if entity in BANDS:
         return entity
     return band_of(find_age(text))
 
 
 def band_saved(band: str) -> str:
-    return f"Mình nhớ rồi: bạn {BAND_LABEL[band]}. Muốn đổi, bạn nhắn \"đổi tuổi\" nhé."
+    return f'Mình nhớ rồi: bạn {BAND_LABEL[band]}. Muốn đổi, bạn nhắn "đổi tuổi" nhé.'
 
 
 def ask_role() -> Reply:
@@ -83,36 +83,41 @@ def main_menu() -> Reply:
 
 
 # --- tips for children ---------------------------------------------------------------------
-def tip_menu(lib: Library, band: Optional[str]) -> Reply:
+def tip_menu(lib: Library, band: str | None) -> Reply:
     head = "Bạn muốn tìm hiểu chủ đề nào?"
     if band:
         head = f"Bạn muốn tìm hiểu chủ đề nào? (mình đang nói cho tuổi {BAND_LABEL[band]})"
     return Reply(head, [button(t.title, "ask_tip", topic=t.id) for t in lib.tips])
 
 
-def find_tip(lib: Library, entity: Optional[str], text: str) -> Optional[Tip]:
+def find_tip(lib: Library, entity: str | None, text: str) -> Tip | None:
     return lib.tip(entity) or best(text, lib.tips, lambda t: t.keywords)
 
 
-def tip(tip_: Tip, band: str, role: Optional[str]) -> Reply:
+def tip(tip_: Tip, band: str, role: str | None) -> Reply:
     text = f"{tip_.title}\n{tip_.bands[band]}"
     if role == PARENT:
-        text = f"{tip_.title}: anh/chị có thể nói với con ({BAND_LABEL[band]}) như thế này:\n{tip_.bands[band]}"
+        text = (
+            f"{tip_.title}: anh/chị có thể nói với con ({BAND_LABEL[band]}) như thế này:\n{tip_.bands[band]}"
+        )
     elif role == TEACHER:
         text = f"{tip_.title}: thầy/cô có thể nói với học sinh ({BAND_LABEL[band]}) như thế này:\n{tip_.bands[band]}"
     return Reply(text, [button("Chủ đề khác", "ask_tip"), button("Làm quiz", "start_quiz")])
 
 
 # --- the app guide -------------------------------------------------------------------------
-def find_app(lib: Library, entity: Optional[str], text: str) -> Optional[App]:
+def find_app(lib: Library, entity: str | None, text: str) -> App | None:
     return lib.app(entity) or best(text, lib.apps, lambda a: a.aliases)
 
 
 def app_menu(lib: Library) -> Reply:
-    return Reply("Anh/chị muốn xem ứng dụng hay trò chơi nào?", [button(a.name, "parent_guide", app=a.id) for a in lib.apps])
+    return Reply(
+        "Anh/chị muốn xem ứng dụng hay trò chơi nào?",
+        [button(a.name, "parent_guide", app=a.id) for a in lib.apps],
+    )
 
 
-def _age_line(app: App, age: Optional[int], role: Optional[str]) -> str:
+def _age_line(app: App, age: int | None, role: str | None) -> str:
     if app.min_age is None:  # the note says what the terms say (or that we could not verify them)
         return app.min_age_note or f"{app.name}: kiểm tra điều khoản hiện hành về tuổi tối thiểu."
     rule = f"Theo điều khoản của {app.name}, người dùng phải từ {app.min_age} tuổi trở lên."
@@ -138,7 +143,7 @@ def _age_line(app: App, age: Optional[int], role: Optional[str]) -> str:
 YOUNGER_WITHOUT_MIN_AGE = 13
 
 
-def is_younger(app: App, age: Optional[int]) -> bool:
+def is_younger(app: App, age: int | None) -> bool:
     if age is None:
         return False
     return age < (app.min_age if app.min_age is not None else YOUNGER_WITHOUT_MIN_AGE)
@@ -151,10 +156,13 @@ CHILD_APP_ADVICE = (
 )
 
 
-def app_guide(app: App, age: Optional[int], role: Optional[str]) -> Reply:
+def app_guide(app: App, age: int | None, role: str | None) -> Reply:
     if role != PARENT:  # the guide's settings are written for parents: a child gets the short version
         text = f"{app.name}\n{_age_line(app, age, role)}\n{CHILD_APP_ADVICE}"
-        return Reply(text, [button("Cách chặn, báo cáo", "ask_tip", topic="report_block"), button("Chủ đề khác", "ask_tip")])
+        return Reply(
+            text,
+            [button("Cách chặn, báo cáo", "ask_tip", topic="report_block"), button("Chủ đề khác", "ask_tip")],
+        )
     lines = [f"{app.name}", _age_line(app, age, role)]
     if app.rating:
         lines.append(f"Xếp hạng độ tuổi: {app.rating}")
@@ -176,7 +184,7 @@ def parent_menu(lib: Library) -> Reply:
     return Reply("Anh/chị muốn tìm hiểu điều gì để bảo vệ con?", buttons)
 
 
-def parent_answer(lib: Library, topic: Optional[str], app_id: Optional[str], text: str) -> Reply:
+def parent_answer(lib: Library, topic: str | None, app_id: str | None, text: str) -> Reply:
     """An app question (with the child's age if given), a guide topic, or the menu."""
     if app_id == "all":
         return app_menu(lib)
@@ -189,13 +197,20 @@ def parent_answer(lib: Library, topic: Optional[str], app_id: Optional[str], tex
     text_ = guide.text
     if guide.sources:
         text_ += "\nNguồn: " + "; ".join(s.split(" – ")[0] for s in guide.sources)
-    return Reply(text_, [button("Chủ đề khác", "parent_guide"), button("Ứng dụng & trò chơi", "parent_guide", app="all")])
+    return Reply(
+        text_,
+        [button("Chủ đề khác", "parent_guide"), button("Ứng dụng & trò chơi", "parent_guide", app="all")],
+    )
 
 
 # --- the teacher's kit (content/teachers.yml) ------------------------------------------------------
 def teacher_menu(lib: Library) -> Reply:
     buttons = [button(g.title, "parent_guide", topic=g.id) for g in lib.teacher_guides]
-    buttons += [button(f"Giáo án {BAND_LABEL[b]}", "parent_guide", topic="lesson", age_band=b) for b in BANDS if b in lib.lessons]
+    buttons += [
+        button(f"Giáo án {BAND_LABEL[b]}", "parent_guide", topic="lesson", age_band=b)
+        for b in BANDS
+        if b in lib.lessons
+    ]
     return Reply("Thầy/cô cần gì để giữ học sinh an toàn trên mạng?", buttons)
 
 
@@ -210,42 +225,61 @@ def lesson_pack(lib: Library, band: str) -> Reply:
     few = sorted(quiz, key=lambda q: q.topic not in topics)[:3]
     lines = [f"Giáo án an toàn trên mạng cho học sinh {BAND_LABEL[band]}", "", "Tiết 15 phút:"]
     if short:
-        lines.append(f"1. (5 phút) Cùng cả lớp đọc mẹo \"{short[0].title}\" (bấm nút bên dưới để xem lời mẹo cho tuổi này), rồi hỏi: \"Nếu gặp chuyện này, em làm gì?\"")
+        lines.append(
+            f'1. (5 phút) Cùng cả lớp đọc mẹo "{short[0].title}" (bấm nút bên dưới để xem lời mẹo cho tuổi này), rồi hỏi: "Nếu gặp chuyện này, em làm gì?"'
+        )
     lines += [
-        f"2. (7 phút) Đố nhanh {len(few)} câu trắc nghiệm: " + " ".join(f"({n}) {q.question}" for n, q in enumerate(few, 1)),
+        f"2. (7 phút) Đố nhanh {len(few)} câu trắc nghiệm: "
+        + " ".join(f"({n}) {q.question}" for n, q in enumerate(few, 1)),
         "3. (3 phút) Nhắc: gặp chuyện làm em sợ hay buồn, kể với người lớn em tin hoặc gọi 111 (miễn phí, 24/7).",
         "",
         "Tiết 45 phút:",
         "1. (5 phút) Khởi động: mỗi em kể một ứng dụng hay dùng và một điều em thích ở đó.",
-        "2. (15 phút) Chia nhóm, mỗi nhóm một mẹo: " + ", ".join(f"\"{t.title}\"" for t in long) + "; nhóm đóng vai một tình huống rồi nói cách xử lý.",
-        f"3. (15 phút) Cả lớp làm bộ trắc nghiệm {len(quiz)} câu (trên bot: nhắn \"làm quiz\", hoặc thầy/cô đọc to), giải thích từng đáp án.",
-        "4. (5 phút) \"Em kể với ai?\": mỗi em viết tên 3 người lớn em tin; dán áp phích 111 trong lớp.",
+        "2. (15 phút) Chia nhóm, mỗi nhóm một mẹo: "
+        + ", ".join(f'"{t.title}"' for t in long)
+        + "; nhóm đóng vai một tình huống rồi nói cách xử lý.",
+        f'3. (15 phút) Cả lớp làm bộ trắc nghiệm {len(quiz)} câu (trên bot: nhắn "làm quiz", hoặc thầy/cô đọc to), giải thích từng đáp án.',
+        '4. (5 phút) "Em kể với ai?": mỗi em viết tên 3 người lớn em tin; dán áp phích 111 trong lớp.',
         "5. (5 phút) Tổng kết: bị hại trên mạng không phải lỗi của em; kể ra là dũng cảm; 111 miễn phí, 24/7.",
         "",
-        "Nếu trong giờ học có em kể chuyện bị hại: xem mục \"Khi học sinh kể chuyện\".",
+        'Nếu trong giờ học có em kể chuyện bị hại: xem mục "Khi học sinh kể chuyện".',
     ]
     buttons = [button(t.title, "ask_tip", topic=t.id) for t in long or short]
     buttons.append(button("Khi học sinh kể chuyện", "parent_guide", topic="teacher_disclosure"))
     return Reply("\n".join(lines), buttons)
 
 
-def teacher_answer(lib: Library, topic: Optional[str], band: Optional[str], text: str) -> Reply:
+def teacher_answer(lib: Library, topic: str | None, band: str | None, text: str) -> Reply:
     """A teacher's guide, a lesson pack (band from the button or the message), or the teacher's menu."""
     if topic == "lesson" or (topic is None and _asks_lesson(text)):
         band = band if band in BANDS else band_of(find_age(text))
         if band is None:
             return Reply(
                 "Thầy/cô dạy học sinh ở độ tuổi nào?",
-                [button(f"Giáo án {BAND_LABEL[b]}", "parent_guide", topic="lesson", age_band=b) for b in BANDS],
+                [
+                    button(f"Giáo án {BAND_LABEL[b]}", "parent_guide", topic="lesson", age_band=b)
+                    for b in BANDS
+                ],
             )
         return lesson_pack(lib, band)
-    guide = lib.teacher_guide(topic) or (best(text, lib.teacher_guides, lambda g: g.keywords) if topic is None else None)
+    guide = lib.teacher_guide(topic) or (
+        best(text, lib.teacher_guides, lambda g: g.keywords) if topic is None else None
+    )
     if guide is None:
         return teacher_menu(lib)
     return Reply(guide.text, teacher_menu(lib).buttons)
 
 
-_LESSON_WORDS = ("giao an", "tiet hoc", "bai giang", "hoat dong", "45 phut", "15 phut", "len lop", "day hoc sinh")
+_LESSON_WORDS = (
+    "giao an",
+    "tiet hoc",
+    "bai giang",
+    "hoat dong",
+    "45 phut",
+    "15 phut",
+    "len lop",
+    "day hoc sinh",
+)
 
 
 def _asks_lesson(text: str) -> bool:
@@ -267,7 +301,7 @@ def quiz_question(lib: Library, band: str, index: int) -> Reply:
     )
 
 
-def parse_choice(entity: Optional[str], text: str, options: int) -> Optional[int]:
+def parse_choice(entity: str | None, text: str, options: int) -> int | None:
     """1-based choice from a button ("2"), a letter ("b", "đáp án b") or a number ("câu 2")."""
     raw = (entity or "").strip() or (text or "").strip()
     folded = "".join(ch for ch in raw.lower() if ch.isalnum() or ch == " ").split()

@@ -3,12 +3,12 @@
 The YAML files are the one home of what the bot teaches (social workers edit them, no Python);
 this module only reads them, once per process. `CONTENT_DIR` points elsewhere (tests).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 import yaml
 
@@ -22,17 +22,17 @@ BANDS = ("6-10", "11-14", "15-17")
 class Tip:
     id: str
     title: str
-    keywords: Tuple[str, ...]
-    sources: Tuple[str, ...]
-    bands: Dict[str, str] = field(hash=False, compare=False)
+    keywords: tuple[str, ...]
+    sources: tuple[str, ...]
+    bands: dict[str, str] = field(hash=False, compare=False)
 
 
 @dataclass(frozen=True)
 class Guide:
     id: str
     title: str
-    keywords: Tuple[str, ...]
-    sources: Tuple[str, ...]
+    keywords: tuple[str, ...]
+    sources: tuple[str, ...]
     text: str
 
 
@@ -40,14 +40,14 @@ class Guide:
 class App:
     id: str
     name: str
-    aliases: Tuple[str, ...]
-    min_age: Optional[int]
+    aliases: tuple[str, ...]
+    min_age: int | None
     min_age_note: str
     rating: str
-    risks: Tuple[str, ...]
-    settings: Tuple[str, ...]
+    risks: tuple[str, ...]
+    settings: tuple[str, ...]
     younger: str
-    sources: Tuple[str, ...]
+    sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -55,31 +55,31 @@ class Question:
     id: str
     topic: str
     question: str
-    options: Tuple[str, ...]
+    options: tuple[str, ...]
     answer: int  # 1-based, as in the file
     explain: str
 
 
 @dataclass(frozen=True)
 class Library:
-    tips: Tuple[Tip, ...]
-    guides: Tuple[Guide, ...]
-    apps: Tuple[App, ...]
-    quiz: Dict[str, Tuple[Question, ...]] = field(hash=False, compare=False)
+    tips: tuple[Tip, ...]
+    guides: tuple[Guide, ...]
+    apps: tuple[App, ...]
+    quiz: dict[str, tuple[Question, ...]] = field(hash=False, compare=False)
     #: The teacher's kit (content/teachers.yml): guides, and per band the tip ids of the 15- and 45-minute plans.
-    teacher_guides: Tuple[Guide, ...] = ()
-    lessons: Dict[str, Dict[str, Tuple[str, ...]]] = field(default_factory=dict, hash=False, compare=False)
+    teacher_guides: tuple[Guide, ...] = ()
+    lessons: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, hash=False, compare=False)
 
-    def teacher_guide(self, topic_id: Optional[str]) -> Optional[Guide]:
+    def teacher_guide(self, topic_id: str | None) -> Guide | None:
         return next((g for g in self.teacher_guides if g.id == topic_id), None)
 
-    def tip(self, topic_id: Optional[str]) -> Optional[Tip]:
+    def tip(self, topic_id: str | None) -> Tip | None:
         return next((t for t in self.tips if t.id == topic_id), None)
 
-    def guide(self, topic_id: Optional[str]) -> Optional[Guide]:
+    def guide(self, topic_id: str | None) -> Guide | None:
         return next((g for g in self.guides if g.id == topic_id), None)
 
-    def app(self, app_id: Optional[str]) -> Optional[App]:
+    def app(self, app_id: str | None) -> App | None:
         return next((a for a in self.apps if a.id == app_id), None)
 
 
@@ -88,7 +88,7 @@ def _read(directory: Path, name: str) -> dict:
         return yaml.safe_load(handle) or {}
 
 
-def _tuple(values: Optional[List]) -> Tuple:
+def _tuple(values: list | None) -> tuple:
     return tuple(str(v).strip() for v in values or ())
 
 
@@ -96,38 +96,65 @@ def _text(value: object) -> str:
     return str(value or "").strip()
 
 
-def load(directory: Optional[Path] = None) -> Library:
+def load(directory: Path | None = None) -> Library:
     """Read every content file (raises on a missing file or field: tests/content checks them)."""
     directory = Path(directory or ContentSettings.from_env().content_dir or DEFAULT_DIR)
     tips = tuple(
-        Tip(t["id"], _text(t["title"]), _tuple(t.get("keywords")), _tuple(t.get("sources")),
-            {band: _text(text) for band, text in (t.get("bands") or {}).items()})
+        Tip(
+            t["id"],
+            _text(t["title"]),
+            _tuple(t.get("keywords")),
+            _tuple(t.get("sources")),
+            {band: _text(text) for band, text in (t.get("bands") or {}).items()},
+        )
         for t in _read(directory, "tips.yml")["topics"]
     )
     guides = tuple(
-        Guide(g["id"], _text(g["title"]), _tuple(g.get("keywords")), _tuple(g.get("sources")), _text(g["text"]))
+        Guide(
+            g["id"], _text(g["title"]), _tuple(g.get("keywords")), _tuple(g.get("sources")), _text(g["text"])
+        )
         for g in _read(directory, "parents.yml")["topics"]
     )
     apps = tuple(
-        App(a["id"], _text(a["name"]), _tuple(a.get("aliases")), a.get("min_age"), _text(a.get("min_age_note")),
-            _text(a.get("rating")), _tuple(a.get("risks")), _tuple(a.get("settings")), _text(a.get("younger")),
-            _tuple(a.get("sources")))
+        App(
+            a["id"],
+            _text(a["name"]),
+            _tuple(a.get("aliases")),
+            a.get("min_age"),
+            _text(a.get("min_age_note")),
+            _text(a.get("rating")),
+            _tuple(a.get("risks")),
+            _tuple(a.get("settings")),
+            _text(a.get("younger")),
+            _tuple(a.get("sources")),
+        )
         for a in _read(directory, "apps.yml")["apps"]
     )
     quiz = {
         band: tuple(
-            Question(q["id"], q["topic"], _text(q["question"]), _tuple(q["options"]), int(q["answer"]),
-                     _text(q["explain"]))
+            Question(
+                q["id"],
+                q["topic"],
+                _text(q["question"]),
+                _tuple(q["options"]),
+                int(q["answer"]),
+                _text(q["explain"]),
+            )
             for q in questions or ()
         )
         for band, questions in (_read(directory, "quiz.yml")["bands"] or {}).items()
     }
     teachers = _read(directory, "teachers.yml") if (directory / "teachers.yml").is_file() else {}
     teacher_guides = tuple(
-        Guide(g["id"], _text(g["title"]), _tuple(g.get("keywords")), _tuple(g.get("sources")), _text(g["text"]))
+        Guide(
+            g["id"], _text(g["title"]), _tuple(g.get("keywords")), _tuple(g.get("sources")), _text(g["text"])
+        )
         for g in teachers.get("guides") or ()
     )
-    lessons = {band: {k: _tuple(v) for k, v in plans.items()} for band, plans in (teachers.get("lessons") or {}).items()}
+    lessons = {
+        band: {k: _tuple(v) for k, v in plans.items()}
+        for band, plans in (teachers.get("lessons") or {}).items()
+    }
     return Library(tips, guides, apps, quiz, teacher_guides, lessons)
 
 

@@ -4,10 +4,12 @@ Deterministic keyword matching on the folded text (no diacritics, teencode expan
 "cach dat pass cho acc ff" and "cách đặt mật khẩu" find the same topic. Keywords live in the
 content files, next to the texts they lead to.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional, Sequence, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from bot.nlu.normalize import fold, normalize_folded
 
@@ -34,7 +36,7 @@ def _hits(hay: str, keywords: Iterable[str]) -> int:
     return sum(len(k.split()) for k in keywords if k and f" {k} " in hay)
 
 
-def best(text: str, items: Sequence[T], keywords_of) -> Optional[T]:  # type: ignore[no-untyped-def]
+def best(text: str, items: Sequence[T], keywords_of) -> T | None:  # type: ignore[no-untyped-def]
     """The item whose keywords the text matches most (None when nothing matches)."""
     hay = haystack(text)
     scored = [(_hits(hay, keywords_of(item)), -index, item) for index, item in enumerate(items)]
@@ -53,7 +55,7 @@ def asks_about_app(text: str) -> bool:
     return bool(_ABOUT_APP.search(haystack(text)))
 
 
-def find_age(text: str) -> Optional[int]:
+def find_age(text: str) -> int | None:
     """An age stated in the message: "12 tuổi", "e 15t", "lớp 7" (-> 12), or a bare "13"."""
     hay = re.sub(r"[^a-z0-9]+", " ", fold(text or "").lower())
     for pattern, offset in ((_AGE, 0), (_GRADE, 5)):
@@ -67,7 +69,7 @@ def find_age(text: str) -> Optional[int]:
     return None
 
 
-def band_of(age: Optional[int]) -> Optional[str]:
+def band_of(age: int | None) -> str | None:
     if age is None:
         return None
     if age <= 10:
@@ -81,7 +83,9 @@ def says_parent(text: str) -> bool:
     return bool(_PARENT.search(haystack(text)))
 
 
-_CHILD = re.compile(r"\b(hoc sinh|hs|hoc tro|tre em|sinh vien|lop \d+|\d+ tuoi|(?:em|minh|to|tui|con|chau) la (?:con|be|tre|hoc))\b")
+_CHILD = re.compile(
+    r"\b(hoc sinh|hs|hoc tro|tre em|sinh vien|lop \d+|\d+ tuoi|(?:em|minh|to|tui|con|chau) la (?:con|be|tre|hoc))\b"
+)
 
 
 # First-person markers only: a child also says "cô giáo bảo em...", a teacher says "tôi là cô giáo".
@@ -97,6 +101,6 @@ def says_teacher(text: str) -> bool:
     return bool(_TEACHER.search(haystack(text)))
 
 
-def says_child(text: str) -> Optional[str]:
-    """"child" when the writer presents themself as a pupil or a child ("em là học sinh"), else None."""
+def says_child(text: str) -> str | None:
+    """ "child" when the writer presents themself as a pupil or a child ("em là học sinh"), else None."""
     return "child" if _CHILD.search(haystack(text)) else None

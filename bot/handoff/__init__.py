@@ -3,6 +3,7 @@
 Pure storage and rules (SQLAlchemy, no Rasa): the actions (`actions/handoff.py`) and the
 channels (`bot/channels/counsellor.py`, `bot/channels/telegram.py`) call it.
 """
+
 from bot.handoff.store import (
     CLAIMED,
     CLOSED,

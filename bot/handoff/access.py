@@ -15,6 +15,7 @@
     python -m bot.handoff.access list
     python -m bot.handoff.access audit [--case 12]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,7 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base
@@ -100,11 +101,13 @@ def issue_token(store: HandoffStore, name: str, role: str = COUNSELLOR) -> str:
 def revoke(store: HandoffStore, name: str) -> int:
     """Revoke every active token of `name`; returns how many."""
     with _session(store) as session:
-        rows = session.query(CounsellorRow).filter(CounsellorRow.name == name, CounsellorRow.revoked_at.is_(None))
+        rows = session.query(CounsellorRow).filter(
+            CounsellorRow.name == name, CounsellorRow.revoked_at.is_(None)
+        )
         return rows.update({"revoked_at": utcnow()})
 
 
-def identify(store: HandoffStore, token: str) -> Optional[Counsellor]:
+def identify(store: HandoffStore, token: str) -> Counsellor | None:
     """The counsellor whose active token this is, else None."""
     if not token:
         return None
@@ -122,13 +125,13 @@ def any_tokens(store: HandoffStore) -> bool:
         return session.query(CounsellorRow.id).filter(CounsellorRow.revoked_at.is_(None)).first() is not None
 
 
-def audit(store: HandoffStore, actor: str, action: str, case_id: Optional[int] = None) -> None:
+def audit(store: HandoffStore, actor: str, action: str, case_id: int | None = None) -> None:
     """Append one line to the audit log (who, what, which case; never text)."""
     with _session(store) as session:
         session.add(AuditRow(actor=actor[:120], action=action[:30], case_id=case_id, at=utcnow()))
 
 
-def audit_log(store: HandoffStore, case_id: Optional[int] = None) -> List[dict[str, Any]]:
+def audit_log(store: HandoffStore, case_id: int | None = None) -> list[dict[str, Any]]:
     with _session(store) as session:
         query = session.query(AuditRow)
         if case_id is not None:
@@ -139,7 +142,7 @@ def audit_log(store: HandoffStore, case_id: Optional[int] = None) -> List[dict[s
         ]
 
 
-def supervisor_ids(environ: Optional[dict] = None) -> frozenset[int]:
+def supervisor_ids(environ: dict | None = None) -> frozenset[int]:
     """`COUNSELLOR_SUPERVISOR_IDS` (HandoffSettings)."""
     return HandoffSettings.from_env(environ or None).supervisor_ids
 
@@ -178,7 +181,7 @@ class Backoff:
         self._failures.pop(key, None)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bot.handoff.access", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     issue = sub.add_parser("issue", help="issue a token for a counsellor (printed once)")
@@ -196,7 +199,11 @@ def main(argv: List[str]) -> int:
         print(f"{revoke(store, a.name)} token(s) revoked")
     elif a.command == "list":
         with _session(store) as session:
-            for row in session.query(CounsellorRow).filter(CounsellorRow.revoked_at.is_(None)).order_by(CounsellorRow.id):
+            for row in (
+                session.query(CounsellorRow)
+                .filter(CounsellorRow.revoked_at.is_(None))
+                .order_by(CounsellorRow.id)
+            ):
                 print(f"{row.name}\t{row.role}\tsince {row.created_at:%Y-%m-%d}")
     else:
         for line in audit_log(store, a.case):
@@ -206,4 +213,3 @@ def main(argv: List[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
-

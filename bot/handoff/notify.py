@@ -10,12 +10,13 @@ an `alert_undelivered` event. Alerts of cases past the intake limits (`IntakeLim
 collapsed into one digest message per pass. The key of each row makes enqueueing idempotent, and a
 short lease keeps two workers from sending the same row. Store calls run off the event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
@@ -47,7 +48,7 @@ def close_keyboard(case_id: int) -> list[list[list[str]]]:
     return [[[texts.CLOSE_BUTTON, f"{CLOSE_PREFIX}{case_id}"]]]
 
 
-def _markup(rows: Optional[list]) -> Optional[InlineKeyboardMarkup]:
+def _markup(rows: list | None) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
@@ -56,7 +57,7 @@ def _markup(rows: Optional[list]) -> Optional[InlineKeyboardMarkup]:
 
 
 def enqueue_alert(
-    store: HandoffStore, settings: HandoffSettings, case: Case, kind: str = "alert", area: Optional[str] = None
+    store: HandoffStore, settings: HandoffSettings, case: Case, kind: str = "alert", area: str | None = None
 ) -> bool:
     """Queue an alert about `case` (kinds: alert, realert, overdue, urgent, silent); False if queued before.
 
@@ -75,7 +76,10 @@ def enqueue_alert(
     rank = PRIORITIES.index(case.priority) if case.priority in PRIORITIES else len(PRIORITIES)
     if case.digest and case.status == OPEN:
         payload = {
-            "chat_id": settings.chat_id, "case_id": case.id, "priority": case.priority, "alert_kind": kind
+            "chat_id": settings.chat_id,
+            "case_id": case.id,
+            "priority": case.priority,
+            "alert_kind": kind,
         }
         due = store.next_digest_at(DIGEST_DELAY_SECONDS)
         return store.enqueue(key, "digest", payload, case.id, priority_rank=rank, not_before=due)
@@ -130,7 +134,12 @@ def enqueue_deleted(store: HandoffStore, settings: HandoffSettings, case: Case) 
     relayed messages themselves are deleted, `enqueue_remove_messages`)."""
     if settings.chat_id is None:
         return
-    store.enqueue(f"deleted:{case.id}", "notice", {"chat_id": settings.chat_id, "text": texts.deleted_text(case)}, case.id)
+    store.enqueue(
+        f"deleted:{case.id}",
+        "notice",
+        {"chat_id": settings.chat_id, "text": texts.deleted_text(case)},
+        case.id,
+    )
 
 
 def enqueue_remove_messages(store: HandoffStore, case_id: int, reason: str) -> bool:
@@ -146,7 +155,7 @@ def enqueue_remove_messages(store: HandoffStore, case_id: int, reason: str) -> b
 REMOVABLE = ("send", "relay")
 
 
-async def _deliver(bot: Bot, store: HandoffStore, kind: str, payload: dict, case_id: Optional[int]) -> dict:
+async def _deliver(bot: Bot, store: HandoffStore, kind: str, payload: dict, case_id: int | None) -> dict:
     if kind in ("send", "relay", "notice"):  # relay: a child's message; never edited like an alert
         message = await bot.send_message(
             chat_id=payload["chat_id"],
@@ -204,7 +213,9 @@ def expire_undelivered(store: HandoffStore) -> int:
     if cases:
         logger.error(
             "handoff outbox: %d message(s) undelivered for %s dropped (cases %s): check Telegram and COUNSELLOR_CHAT_ID",
-            len(cases), outbox_max_age(), sorted({c for c in cases if c is not None}),
+            len(cases),
+            outbox_max_age(),
+            sorted({c for c in cases if c is not None}),
         )
     return len(cases)
 
@@ -237,10 +248,13 @@ async def _send_one(bot: Bot, store: HandoffStore, item: OutboxItem) -> int:
     except PERMANENT as exc:  # before TelegramError: BadRequest is a NetworkError
         return await _refused(bot, store, item, exc)
     except TelegramError as exc:
-        delay = min(MAX_RETRY_DELAY, 2.0 ** item.attempts)
+        delay = min(MAX_RETRY_DELAY, 2.0**item.attempts)
         logger.warning(
             "handoff outbox %s (case %s) failed: %s; retry in %.0f s",
-            item.id, item.case_id, type(exc).__name__, delay,
+            item.id,
+            item.case_id,
+            type(exc).__name__,
+            delay,
         )
         await off_loop(store.mark_failed, item.id, type(exc).__name__, delay)
         return 0
@@ -256,7 +270,10 @@ async def _refused(bot: Bot, store: HandoffStore, item: OutboxItem, exc: Telegra
     error = type(exc).__name__
     logger.error(
         "handoff outbox %s (%s, case %s) refused by Telegram for good (%s): sending a short alert instead",
-        item.id, item.kind, item.case_id, error,
+        item.id,
+        item.kind,
+        item.case_id,
+        error,
     )
     if item.kind not in ("send", "relay") or item.case_id is None:
         await off_loop(store.give_up, item.id, error)  # e.g. a closed-case notice: nothing shorter to say
@@ -276,13 +293,16 @@ async def _refused(bot: Bot, store: HandoffStore, item: OutboxItem, exc: Telegra
         raise _RateLimited from again
     except TelegramError as again:
         if not isinstance(again, PERMANENT):  # a network hiccup: the next pass tries again
-            delay = min(MAX_RETRY_DELAY, 2.0 ** item.attempts)
+            delay = min(MAX_RETRY_DELAY, 2.0**item.attempts)
             await off_loop(store.mark_failed, item.id, f"{error}; fallback {type(again).__name__}", delay)
             return 0
         logger.error(
             "handoff outbox %s: case %s could NOT be reported to the counsellors' chat (%s, then %s); "
             "counsellors must check the API",
-            item.id, item.case_id, error, type(again).__name__,
+            item.id,
+            item.case_id,
+            error,
+            type(again).__name__,
         )
         await off_loop(store.give_up, item.id, f"{error}; fallback {type(again).__name__}")
         await off_loop(store.add_event, item.case_id, "alert_undelivered", "bot", error)
@@ -344,7 +364,7 @@ async def deliver_now(store: HandoffStore, settings: HandoffSettings) -> None:
         logger.warning("immediate delivery failed (%s); the outbox will retry", type(exc).__name__)
 
 
-def make_alert_bot(settings: HandoffSettings) -> Optional[Bot]:
+def make_alert_bot(settings: HandoffSettings) -> Bot | None:
     """The Telegram bot that sends alerts (TELEGRAM_TOKEN / TELEGRAM_API_URL); None when not configured."""
     if not settings.alerts_enabled:
         return None

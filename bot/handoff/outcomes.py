@@ -9,8 +9,9 @@ case with no row is "missing outcome" (API `GET /cases?missing_outcome=1`, and t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, List, Optional, Tuple
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -38,9 +39,9 @@ class OutcomeError(ValueError):
 @dataclass
 class Outcome:
     case_id: int
-    outcome: Optional[str]
-    referrals: Tuple[str, ...]
-    reporter: Optional[str]
+    outcome: str | None
+    referrals: tuple[str, ...]
+    reporter: str | None
 
     def to_json(self) -> dict:
         return {"outcome": self.outcome, "referrals": list(self.referrals), "reporter": self.reporter}
@@ -54,8 +55,8 @@ def _engine(engine: sa.engine.Engine) -> sa.engine.Engine:
 
 
 def check(
-    outcome: Optional[str], referrals: Iterable[str], reporter: Optional[str]
-) -> Tuple[Optional[str], Tuple[str, ...], Optional[str]]:
+    outcome: str | None, referrals: Iterable[str], reporter: str | None
+) -> tuple[str | None, tuple[str, ...], str | None]:
     """The codes, or OutcomeError. Each field may be skipped (None / empty), as a button may be."""
     refs = tuple(dict.fromkeys(str(r) for r in referrals or ()))
     if outcome is not None and outcome not in OUTCOMES:
@@ -70,9 +71,9 @@ def check(
 def record(
     engine: sa.engine.Engine,
     case_id: int,
-    outcome: Optional[str],
+    outcome: str | None,
     referrals: Iterable[str],
-    reporter: Optional[str],
+    reporter: str | None,
 ) -> Outcome:
     """Store a case's outcome once (OutcomeError if it was already recorded or a code is unknown).
 
@@ -89,11 +90,17 @@ def record(
                     .values(outcome=outcome, recorded_at=now)
                 ).rowcount
                 if filled:
-                    row = conn.execute(sa.select(outcomes_table).where(outcomes_table.c.case_id == case_id)).one()
+                    row = conn.execute(
+                        sa.select(outcomes_table).where(outcomes_table.c.case_id == case_id)
+                    ).one()
                     return _outcome(row)
             conn.execute(
                 outcomes_table.insert().values(
-                    case_id=case_id, outcome=outcome, referrals=",".join(refs), reporter=reporter, recorded_at=now
+                    case_id=case_id,
+                    outcome=outcome,
+                    referrals=",".join(refs),
+                    reporter=reporter,
+                    recorded_at=now,
                 )
             )
     except sa.exc.IntegrityError as exc:
@@ -105,13 +112,13 @@ def _outcome(row: Any) -> Outcome:
     return Outcome(row.case_id, row.outcome, tuple(r for r in row.referrals.split(",") if r), row.reporter)
 
 
-def get(engine: sa.engine.Engine, case_id: int) -> Optional[Outcome]:
+def get(engine: sa.engine.Engine, case_id: int) -> Outcome | None:
     with _engine(engine).connect() as conn:
         row = conn.execute(sa.select(outcomes_table).where(outcomes_table.c.case_id == case_id)).first()
     return None if row is None else _outcome(row)
 
 
-def recorded_ids(engine: sa.engine.Engine) -> List[int]:
+def recorded_ids(engine: sa.engine.Engine) -> list[int]:
     """Cases whose outcome is known (a row with a skipped outcome does not count)."""
     with _engine(engine).connect() as conn:
         query = sa.select(outcomes_table.c.case_id).where(outcomes_table.c.outcome.is_not(None))

@@ -3,6 +3,7 @@
 Each function changes the store and queues the Telegram messages that go with the change;
 `notify.deliver_due()` sends them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,8 @@ import hmac
 import logging
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from bot.handoff import notify, outcomes, texts
 from bot.handoff.settings import HandoffSettings
@@ -35,11 +36,11 @@ def request_counsellor(
     settings: HandoffSettings,
     sender_id: str,
     channel: str,
-    level: Optional[str],
-    category: Optional[str],
+    level: str | None,
+    category: str | None,
     messages: Iterable[str] = (),
-    source: Optional[str] = None,
-    area: Optional[str] = None,
+    source: str | None = None,
+    area: str | None = None,
 ) -> Requested:
     """Open (or refresh) the child's case and alert the counsellors when it is new or more urgent.
 
@@ -58,7 +59,12 @@ def request_counsellor(
     if alert:
         kind = "alert" if case.status == OPEN else "urgent"
         notify.enqueue_alert(store, settings, case, kind, area=area)
-        logger.info("handoff case %s %s (%s)", case.id, "alerted" if case.status == OPEN else "re-alerted", case.priority)
+        logger.info(
+            "handoff case %s %s (%s)",
+            case.id,
+            "alerted" if case.status == OPEN else "re-alerted",
+            case.priority,
+        )
     if not settings.alerts_enabled:
         reply = texts.NO_COUNSELLOR
         if alert:
@@ -101,9 +107,9 @@ def due_silences(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
 def record_outcome(
     store: HandoffStore,
     case_id: int,
-    outcome: Optional[str],
+    outcome: str | None,
     referrals: Iterable[str] = (),
-    reporter: Optional[str] = None,
+    reporter: str | None = None,
 ) -> outcomes.Outcome:
     """A closed case's coded outcome, referral targets and reporter (issue 15), once; counted for the report.
 
@@ -128,7 +134,9 @@ def missing_outcomes(store: HandoffStore) -> list[Case]:
 
 def _closed_by_counsellor(store: HandoffStore, case_id: int) -> bool:
     history = store.get(case_id, with_history=True).history
-    last = next((e.kind for e in reversed(history) if e.kind in ("closed", "cancelled", "deleted_by_child")), None)
+    last = next(
+        (e.kind for e in reversed(history) if e.kind in ("closed", "cancelled", "deleted_by_child")), None
+    )
     return last == "closed"
 
 
@@ -140,7 +148,7 @@ def due_timeouts(store: HandoffStore, settings: HandoffSettings) -> list[Case]:
     return due
 
 
-def cancel(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> Optional[Case]:
+def cancel(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> Case | None:
     """The child withdraws their waiting case; the counsellors' group is told. None if none waits."""
     case = store.cancel_waiting(sender_id)
     if case is not None:
@@ -165,7 +173,7 @@ def relay(store: HandoffStore, settings: HandoffSettings, case: Case, text: str)
 _SOURCE_KEY = HandoffSettings.from_env().source_hash_secret.encode() or os.urandom(32)
 
 
-def source_of(client_address: Optional[str]) -> Optional[str]:
+def source_of(client_address: str | None) -> str | None:
     """A client address as a keyed one-way hash (`SOURCE_HASH_SECRET`, else a key per process): enough
     to count requests per source, never stored raw (a plain hash of an IPv4 address is easy to reverse)."""
     if not client_address:
@@ -173,7 +181,7 @@ def source_of(client_address: Optional[str]) -> Optional[str]:
     return "addr:" + hmac.new(_SOURCE_KEY, client_address.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def record_feedback(store: HandoffStore, sender_id: str, helpful: bool) -> Optional[Case]:
+def record_feedback(store: HandoffStore, sender_id: str, helpful: bool) -> Case | None:
     """The child's answer to "did it help?" on their latest case (an anonymous event)."""
     case = store.latest_case(sender_id)
     if case is not None:
@@ -183,7 +191,7 @@ def record_feedback(store: HandoffStore, sender_id: str, helpful: bool) -> Optio
 
 
 def forget(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> list[int]:
-    """"Xóa dữ liệu": anonymise the child's cases; counsellors see that an active one was closed."""
+    """ "Xóa dữ liệu": anonymise the child's cases; counsellors see that an active one was closed."""
     active = store.active_case(sender_id)
     changed = store.forget_sender(sender_id)
     for case_id in changed:  # the alerts and relayed messages in the counsellors' group go too
@@ -195,11 +203,13 @@ def forget(store: HandoffStore, settings: HandoffSettings, sender_id: str) -> li
     return changed
 
 
-def purge_closed(store: HandoffStore, cutoff: "dt.datetime", dry_run: bool = False) -> list[int]:
+def purge_closed(store: HandoffStore, cutoff: dt.datetime, dry_run: bool = False) -> list[int]:
     """Retention: anonymise closed cases untouched since `cutoff` (naive UTC); open and claimed
     cases are never touched. Returns the ids (logged as a count only)."""
     changed = store.anonymise_closed_before(cutoff, dry_run=dry_run)
     for case_id in [] if dry_run else changed:
         notify.enqueue_remove_messages(store, case_id, "retention")
-    logger.info("retention: %d closed case(s) %s", len(changed), "would be anonymised" if dry_run else "anonymised")
+    logger.info(
+        "retention: %d closed case(s) %s", len(changed), "would be anonymised" if dry_run else "anonymised"
+    )
     return changed

@@ -17,13 +17,13 @@
 | `SOURCE_HASH_SECRET` | key of the one-way hash of client addresses (flood guard) | a random key per process |
 | `TELEGRAM_TOKEN` | the bot that sends the alerts (the rest of its settings: `bot.telegram.settings`) | |
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Optional
 
 DEFAULT_DATABASE_URL = "sqlite:///var/handoff.db"
 
@@ -49,11 +49,11 @@ class IntakeLimits:
 
 @dataclass(frozen=True)
 class HandoffSettings:
-    chat_id: Optional[int] = None
+    chat_id: int | None = None
     counsellor_ids: frozenset[int] = field(default_factory=frozenset)
     api_token: str = ""
     timeout_min: float = 5.0
-    telegram_token: Optional[str] = None
+    telegram_token: str | None = None
     reply_timeout_min: float = 10.0
     limits: IntakeLimits = field(default_factory=IntakeLimits)
     database_url: str = DEFAULT_DATABASE_URL
@@ -64,7 +64,7 @@ class HandoffSettings:
     source_hash_secret: str = ""
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "HandoffSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HandoffSettings:
         env = os.environ if environ is None else environ
         chat = (env.get("COUNSELLOR_CHAT_ID") or "").strip()
 
@@ -112,7 +112,7 @@ class HandoffSettings:
     def outbox_max_age(self) -> dt.timedelta:
         return dt.timedelta(hours=self.outbox_max_age_hours)
 
-    def is_counsellor(self, user_id: Optional[int]) -> bool:
+    def is_counsellor(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.counsellor_ids
 
     def __repr__(self) -> str:  # never print the token

@@ -12,9 +12,11 @@ then by how long they have waited. Every change is an event in `handoff_events`;
 other outgoing messages go through `handoff_outbox` and are retried until sent, once each.
 Only redacted text (bot/privacy) is ever stored.
 """
+
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import datetime as dt
 import functools
@@ -22,10 +24,11 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, Optional, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, sessionmaker
@@ -48,7 +51,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def priority_for_level(level: Optional[str]) -> str:
+def priority_for_level(level: str | None) -> str:
     """Risk level (bot/risk.py) -> case priority."""
     if level == "imminent":
         return "urgent"
@@ -122,8 +125,8 @@ class OutboxRow(Base):
 class Event:
     at: dt.datetime
     kind: str
-    actor: Optional[str]
-    detail: Optional[str]
+    actor: str | None
+    detail: str | None
 
     def to_json(self) -> dict:
         return {"at": _iso(self.at), "kind": self.kind, "actor": self.actor, "detail": self.detail}
@@ -135,20 +138,20 @@ class Case:
     created_at: dt.datetime
     waiting_since: dt.datetime
     priority: str
-    risk_category: Optional[str]
+    risk_category: str | None
     channel: str
     sender_id: str
     summary: str
     status: str
-    counsellor: Optional[str]
+    counsellor: str | None
     realerts: int = 0
-    source: Optional[str] = None
+    source: str | None = None
     digest: bool = False
-    child_waiting_since: Optional[dt.datetime] = None
-    history: List[Event] = field(default_factory=list)
+    child_waiting_since: dt.datetime | None = None
+    history: list[Event] = field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: CaseRow) -> "Case":
+    def from_row(cls, row: CaseRow) -> Case:
         return cls(
             id=row.id,
             created_at=row.created_at,
@@ -174,7 +177,7 @@ class Case:
             and now - self.child_waiting_since >= timeout
         )
 
-    def waiting_minutes(self, now: Optional[dt.datetime] = None) -> int:
+    def waiting_minutes(self, now: dt.datetime | None = None) -> int:
         return max(0, int(((now or utcnow()) - self.waiting_since).total_seconds() // 60))
 
     def to_json(self, with_history: bool = False) -> dict:
@@ -200,7 +203,7 @@ class Case:
 class OutboxItem:
     id: int
     key: str
-    case_id: Optional[int]
+    case_id: int | None
     kind: str
     payload: dict
     attempts: int
@@ -251,7 +254,7 @@ async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise StoreUnavailable(name) from None
 
 
-async def stop_task(task: "asyncio.Future[Any]") -> None:
+async def stop_task(task: asyncio.Future[Any]) -> None:
     """Cancel a background worker and wait until it has really stopped.
 
     Python 3.10's `wait_for` (in `off_loop`) can swallow a cancel that lands as its call finishes, and
@@ -264,14 +267,14 @@ async def stop_task(task: "asyncio.Future[Any]") -> None:
         task.result()
 
 
-def _iso(value: Optional[dt.datetime]) -> Optional[str]:
+def _iso(value: dt.datetime | None) -> str | None:
     return value.replace(tzinfo=dt.timezone.utc).isoformat() if value else None
 
 
-_shared: dict[str, "HandoffStore"] = {}
+_shared: dict[str, HandoffStore] = {}
 
 
-def shared_store() -> "HandoffStore":
+def shared_store() -> HandoffStore:
     """The process's store for the current `DATABASE_URL` (one engine per URL, created on first use)."""
     url = HandoffSettings.from_env().database_url
     if url not in _shared:
@@ -305,13 +308,13 @@ def summarise(messages: Iterable[str]) -> str:
 class HandoffStore:
     """Cases, events and outbox in one SQL database. The engine is created on first use."""
 
-    def __init__(self, url: Optional[str] = None, clock: Optional[Callable[[], dt.datetime]] = None) -> None:
+    def __init__(self, url: str | None = None, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.url = url or HandoffSettings.from_env().database_url
         #: Naive-UTC "now" of every time rule of the store (tests set a fake clock). The default looks
         #: `utcnow` up at each call, so patching the module's `utcnow` also moves it.
         self.clock: Callable[[], dt.datetime] = clock or (lambda: utcnow())
-        self._engine: Optional[sa.engine.Engine] = None
-        self._session: Optional[sessionmaker] = None
+        self._engine: sa.engine.Engine | None = None
+        self._session: sessionmaker | None = None
         self._lock = threading.RLock()
 
     # --- plumbing -----------------------------------------------------------------------
@@ -363,7 +366,7 @@ class HandoffStore:
         Base.metadata.drop_all(self.engine)
 
     def _event(
-        self, session: Any, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None
+        self, session: Any, case_id: int, kind: str, actor: str | None, detail: str | None = None
     ) -> None:
         session.add(EventRow(case_id=case_id, kind=kind, actor=actor, detail=detail, at=self.clock()))
 
@@ -379,10 +382,10 @@ class HandoffStore:
         sender_id: str,
         channel: str,
         priority: str,
-        risk_category: Optional[str] = None,
+        risk_category: str | None = None,
         messages: Iterable[str] = (),
-        source: Optional[str] = None,
-        limits: Optional["IntakeLimits"] = None,
+        source: str | None = None,
+        limits: IntakeLimits | None = None,
     ) -> tuple[Case, bool]:
         """The child's active case, raised to `priority` if higher; else a new (or re-opened) one.
 
@@ -451,9 +454,9 @@ class HandoffStore:
         self,
         session: Any,
         sender_id: str,
-        source: Optional[str],
+        source: str | None,
         now: dt.datetime,
-        limits: Optional["IntakeLimits"],
+        limits: IntakeLimits | None,
     ) -> bool:
         """True when a new case from this sender/source must go into the digest (see `IntakeLimits`)."""
         if limits is None:
@@ -488,7 +491,9 @@ class HandoffStore:
             ).rowcount
             row = self._row(session, case_id)
             if not done:
-                raise CaseError(f"case {case_id} is {row.status}" + (f" by {row.counsellor}" if row.counsellor else ""))
+                raise CaseError(
+                    f"case {case_id} is {row.status}" + (f" by {row.counsellor}" if row.counsellor else "")
+                )
             self._event(session, case_id, "claimed", counsellor)
             return Case.from_row(row)
 
@@ -502,7 +507,7 @@ class HandoffStore:
             self._event(session, case_id, kind, actor)
             return Case.from_row(row)
 
-    def cancel_waiting(self, sender_id: str) -> Optional[Case]:
+    def cancel_waiting(self, sender_id: str) -> Case | None:
         """The child cancels their open (not yet claimed) case; None if there is none."""
         case = self.active_case(sender_id)
         if case is None or case.status != OPEN:
@@ -512,7 +517,7 @@ class HandoffStore:
         except CaseError:
             return None
 
-    def add_event(self, case_id: int, kind: str, actor: Optional[str], detail: Optional[str] = None) -> Case:
+    def add_event(self, case_id: int, kind: str, actor: str | None, detail: str | None = None) -> Case:
         """Record an event; `detail` is redacted first. A child's message starts the wait for the
         counsellor's answer (if none was running); the counsellor's message ends it."""
         with self.session() as session:
@@ -524,13 +529,13 @@ class HandoffStore:
                 row.child_waiting_since, row.silence_alerted = None, False
             return Case.from_row(row)
 
-    def forget_sender(self, sender_id: str) -> List[int]:
+    def forget_sender(self, sender_id: str) -> builtins.list[int]:
         """The child asked to delete their data: their cases keep only anonymous counts.
 
         Each case loses its link to the child (sender id), its summary, the text of its events and
         any unsent message; an active case is closed. Returns the ids of the cases changed.
         """
-        changed: List[int] = []
+        changed: list[int] = []
         with self.session() as session:
             for row in session.query(CaseRow).filter(CaseRow.sender_id == sender_id).with_for_update():
                 if row.status in ACTIVE:
@@ -540,13 +545,13 @@ class HandoffStore:
                 row.summary, row.source = "", None
                 row.updated_at = self.clock()
                 session.query(EventRow).filter(EventRow.case_id == row.id).update({"detail": None})
-                session.query(OutboxRow).filter(OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)).update(
-                    {"sent_at": self.clock(), "payload": "{}", "last_error": "deleted_by_child"}
-                )
+                session.query(OutboxRow).filter(
+                    OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)
+                ).update({"sent_at": self.clock(), "payload": "{}", "last_error": "deleted_by_child"})
                 changed.append(row.id)
         return changed
 
-    def anonymise_closed_before(self, cutoff: dt.datetime, dry_run: bool = False) -> List[int]:
+    def anonymise_closed_before(self, cutoff: dt.datetime, dry_run: bool = False) -> builtins.list[int]:
         """Retention (bot/privacy/retention.py): closed cases with no activity since `cutoff`
         (naive UTC) lose their link to the child, like `forget_sender`; rows stay for counts.
 
@@ -556,7 +561,7 @@ class HandoffStore:
         if cutoff.tzinfo is not None:
             cutoff = cutoff.astimezone(dt.timezone.utc).replace(tzinfo=None)
         recent_event = sa.exists().where(EventRow.case_id == CaseRow.id, EventRow.at >= cutoff)
-        changed: List[int] = []
+        changed: list[int] = []
         with self.session() as session:
             query = session.query(CaseRow).filter(
                 CaseRow.status == CLOSED,
@@ -573,9 +578,9 @@ class HandoffStore:
                 row.sender_id = f"deleted:{row.id}"
                 row.summary, row.source = "", None
                 session.query(EventRow).filter(EventRow.case_id == row.id).update({"detail": None})
-                session.query(OutboxRow).filter(OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)).update(
-                    {"sent_at": self.clock(), "payload": "{}", "last_error": "retention"}
-                )
+                session.query(OutboxRow).filter(
+                    OutboxRow.case_id == row.id, OutboxRow.sent_at.is_(None)
+                ).update({"sent_at": self.clock(), "payload": "{}", "last_error": "retention"})
                 self._event(session, row.id, "anonymised_retention", "bot")
         return changed
 
@@ -588,7 +593,7 @@ class HandoffStore:
                 case.history = [Event(r.at, r.kind, r.actor, r.detail) for r in rows]
             return case
 
-    def active_case(self, sender_id: str) -> Optional[Case]:
+    def active_case(self, sender_id: str) -> Case | None:
         with self.session() as session:
             row = (
                 session.query(CaseRow)
@@ -598,16 +603,21 @@ class HandoffStore:
             )
             return Case.from_row(row) if row else None
 
-    def latest_case(self, sender_id: str) -> Optional[Case]:
+    def latest_case(self, sender_id: str) -> Case | None:
         with self.session() as session:
-            row = session.query(CaseRow).filter(CaseRow.sender_id == sender_id).order_by(CaseRow.id.desc()).first()
+            row = (
+                session.query(CaseRow)
+                .filter(CaseRow.sender_id == sender_id)
+                .order_by(CaseRow.id.desc())
+                .first()
+            )
             return Case.from_row(row) if row else None
 
-    def queue(self) -> List[Case]:
+    def queue(self) -> builtins.list[Case]:
         """Open cases: most urgent first, then the longest waiting."""
         return self.list(OPEN)
 
-    def list(self, status: Optional[str] = None) -> List[Case]:
+    def list(self, status: str | None = None) -> builtins.list[Case]:
         with self.session() as session:
             query = session.query(CaseRow)
             if status:
@@ -616,15 +626,17 @@ class HandoffStore:
             return [Case.from_row(r) for r in rows]
 
     # --- timeouts -----------------------------------------------------------------------
-    def due_realerts(self, timeout: dt.timedelta, now: Optional[dt.datetime] = None) -> List[Case]:
+    def due_realerts(self, timeout: dt.timedelta, now: dt.datetime | None = None) -> builtins.list[Case]:
         """Open cases past the timeout (re-alert) or twice it (overdue); each level is returned once.
 
         The returned cases already have `realerts` raised (1 = re-alerted, 2 = overdue).
         """
         now = now or self.clock()
-        due: List[Case] = []
+        due: list[Case] = []
         with self.session() as session:
-            rows = session.query(CaseRow).filter(CaseRow.status == OPEN, CaseRow.realerts < 2).with_for_update()
+            rows = (
+                session.query(CaseRow).filter(CaseRow.status == OPEN, CaseRow.realerts < 2).with_for_update()
+            )
             for row in rows:
                 level = min(2, int((now - row.waiting_since) / timeout)) if timeout.total_seconds() > 0 else 2
                 if level > row.realerts:
@@ -633,10 +645,10 @@ class HandoffStore:
                     due.append(Case.from_row(row))
         return due
 
-    def due_silences(self, timeout: dt.timedelta) -> List[Case]:
+    def due_silences(self, timeout: dt.timedelta) -> builtins.list[Case]:
         """Claimed cases whose child has waited `timeout` for their counsellor; each stretch once."""
         now = self.clock()
-        due: List[Case] = []
+        due: list[Case] = []
         with self.session() as session:
             rows = (
                 session.query(CaseRow)
@@ -659,9 +671,9 @@ class HandoffStore:
         key: str,
         kind: str,
         payload: dict,
-        case_id: Optional[int] = None,
+        case_id: int | None = None,
         priority_rank: int = 2,
-        not_before: Optional[dt.datetime] = None,
+        not_before: dt.datetime | None = None,
     ) -> bool:
         """Add an outgoing message once; False if `key` was already enqueued.
 
@@ -691,7 +703,7 @@ class HandoffStore:
             OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None), OutboxRow.next_try_at <= now
         )
 
-    def due_outbox(self, now: Optional[dt.datetime] = None, limit: int = 50) -> List[OutboxItem]:
+    def due_outbox(self, now: dt.datetime | None = None, limit: int = 50) -> builtins.list[OutboxItem]:
         """Messages to send now (digest rows aside): most urgent first, then the oldest."""
         now = now or self.clock()
         with self.session() as session:
@@ -701,19 +713,23 @@ class HandoffStore:
                 .order_by(sa.func.coalesce(OutboxRow.priority_rank, 2), OutboxRow.id)
                 .limit(limit)
             )
-            return [OutboxItem(r.id, r.key, r.case_id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
+            return [
+                OutboxItem(r.id, r.key, r.case_id, r.kind, json.loads(r.payload), r.attempts) for r in rows
+            ]
 
     def next_digest_at(self, delay: float) -> dt.datetime:
         """When the digest being gathered goes out: the time of the pending one, else `delay` s from now."""
         with self.session() as session:
             pending = (
                 session.query(sa.func.min(OutboxRow.next_try_at))
-                .filter(OutboxRow.kind == "digest", OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
+                .filter(
+                    OutboxRow.kind == "digest", OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None)
+                )
                 .scalar()
             )
         return pending or self.clock() + dt.timedelta(seconds=delay)
 
-    def take_digest(self, seconds: float, limit: int = 5000) -> List[OutboxItem]:
+    def take_digest(self, seconds: float, limit: int = 5000) -> builtins.list[OutboxItem]:
         """Lease every due digest row for `seconds` in one statement (most urgent, then oldest first).
 
         The lease end is unique to this call, so of two workers each gets only the rows it leased.
@@ -735,9 +751,11 @@ class HandoffStore:
                 .filter(OutboxRow.id.in_(ids), OutboxRow.next_try_at == until)
                 .order_by(sa.func.coalesce(OutboxRow.priority_rank, 2), OutboxRow.id)
             )
-            return [OutboxItem(r.id, r.key, r.case_id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
+            return [
+                OutboxItem(r.id, r.key, r.case_id, r.kind, json.loads(r.payload), r.attempts) for r in rows
+            ]
 
-    def mark_sent_many(self, item_ids: List[int], result: dict) -> int:
+    def mark_sent_many(self, item_ids: builtins.list[int], result: dict) -> int:
         """Digest rows sent as one message; the result carries no message id (a reply to a digest
         belongs to no single case)."""
         with self.session() as session:
@@ -745,7 +763,10 @@ class HandoffStore:
                 sa.update(OutboxRow)
                 .where(OutboxRow.id.in_(item_ids), OutboxRow.sent_at.is_(None))
                 .values(
-                    sent_at=self.clock(), payload="{}", result=json.dumps(result), attempts=OutboxRow.attempts + 1
+                    sent_at=self.clock(),
+                    payload="{}",
+                    result=json.dumps(result),
+                    attempts=OutboxRow.attempts + 1,
                 )
                 .execution_options(synchronize_session=False)
             ).rowcount
@@ -759,7 +780,7 @@ class HandoffStore:
                 .values(attempts=OutboxRow.attempts + 1, last_error=error[:200], gave_up_at=self.clock())
             )
 
-    def mark_sent(self, item_id: int, result: Optional[dict] = None) -> bool:
+    def mark_sent(self, item_id: int, result: dict | None = None) -> bool:
         """Mark a message sent; False if another worker already did (it must not be sent twice)."""
         with self.session() as session:
             return bool(
@@ -789,7 +810,7 @@ class HandoffStore:
                 ).rowcount
             )
 
-    def mark_failed(self, item_id: "int | List[int]", error: str, retry_in: float) -> None:
+    def mark_failed(self, item_id: int | builtins.list[int], error: str, retry_in: float) -> None:
         ids = item_id if isinstance(item_id, list) else [item_id]
         with self.session() as session:
             session.execute(
@@ -803,7 +824,9 @@ class HandoffStore:
                 )
             )
 
-    def expire_outbox(self, max_age: dt.timedelta, now: Optional[dt.datetime] = None) -> List[Optional[int]]:
+    def expire_outbox(
+        self, max_age: dt.timedelta, now: dt.datetime | None = None
+    ) -> builtins.list[int | None]:
         """Drop messages still undelivered after `max_age` (their text, e.g. a relayed child message, is
         not kept forever); returns their case ids. The caller logs it as an error."""
         now = now or utcnow()
@@ -818,15 +841,17 @@ class HandoffStore:
                 row.sent_at, row.payload, row.last_error = now, "{}", "expired"
             return [row.case_id for row in rows]
 
-    def sent_results(self, case_id: int, kind: Optional[str] = None) -> List[dict]:
+    def sent_results(self, case_id: int, kind: str | None = None) -> builtins.list[dict]:
         """Results (e.g. Telegram message ids) of the sent messages of a case."""
         with self.session() as session:
-            query = session.query(OutboxRow).filter(OutboxRow.case_id == case_id, OutboxRow.sent_at.isnot(None))
+            query = session.query(OutboxRow).filter(
+                OutboxRow.case_id == case_id, OutboxRow.sent_at.isnot(None)
+            )
             if kind:
                 query = query.filter(OutboxRow.kind == kind)
             return [json.loads(r.result or "{}") for r in query.order_by(OutboxRow.id)]
 
-    def case_of_message(self, chat_id: int, message_id: int) -> Optional[int]:
+    def case_of_message(self, chat_id: int, message_id: int) -> int | None:
         """The case an alert/relay message in the counsellors' chat belongs to (for Telegram replies)."""
         with self.session() as session:
             row = (
@@ -838,7 +863,7 @@ class HandoffStore:
 
     def pending_outbox(self) -> int:
         with self.session() as session:
-            pending = session.query(OutboxRow).filter(OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
+            pending = session.query(OutboxRow).filter(
+                OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None)
+            )
             return pending.count()
-
-

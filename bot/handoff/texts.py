@@ -1,8 +1,8 @@
 """What the handoff says, to the child ("mình" / "bạn") and to the counsellors. Every child text names 111."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from bot.handoff.store import Case, utcnow
 
@@ -19,12 +19,16 @@ CASE_CREATED = (
 CASE_ALREADY_WAITING = (
     "Tư vấn viên đã được báo rồi, bạn chờ một chút nhé. Cần ngay thì gọi 111 (miễn phí, 24/7)."
 )
-CASE_ALREADY_CLAIMED = "Tư vấn viên đang ở đây với bạn, bạn cứ nhắn nhé. Cần gấp thì gọi 111 (miễn phí, 24/7)."
+CASE_ALREADY_CLAIMED = (
+    "Tư vấn viên đang ở đây với bạn, bạn cứ nhắn nhé. Cần gấp thì gọi 111 (miễn phí, 24/7)."
+)
 NO_COUNSELLOR = (
     "Lúc này chưa có tư vấn viên trực tuyến, mình xin lỗi. Bạn gọi 111 (miễn phí, 24/7) để nói chuyện "
     "với người thật nhé; nếu đang gặp nguy hiểm, gọi 115 hoặc 113."
 )
-STORE_DOWN = "Mình chưa báo được cho tư vấn viên. Bạn gọi 111 (miễn phí, 24/7) để nói chuyện với người thật nhé."
+STORE_DOWN = (
+    "Mình chưa báo được cho tư vấn viên. Bạn gọi 111 (miễn phí, 24/7) để nói chuyện với người thật nhé."
+)
 TIMEOUT = (
     "Mình xin lỗi, các tư vấn viên đang bận nên chưa ai nhận được. Mình vẫn đang nhắc họ. "
     "Nếu bạn cần nói chuyện ngay, gọi 111 (miễn phí, 24/7) nhé."
@@ -58,16 +62,19 @@ _FOR_ADULT = {
 }
 
 
-def for_reporter(text: str, reporter: Optional[str]) -> str:
+def for_reporter(text: str, reporter: str | None) -> str:
     """The same notice in an adult's voice when an adult reports for a child (domain.yml does the same)."""
     return _FOR_ADULT.get(text, text) if reporter == "adult" else text
+
 
 # --- to the counsellors -------------------------------------------------------------------
 CLAIM_BUTTON = "Nhận ca"
 CLOSE_BUTTON = "Đóng ca"
 NOT_ALLOWED = "Bạn không có quyền xử lý ca này."
 PRIORITY_LABEL = {"urgent": "🔴 KHẨN CẤP", "high": "🟠 Cao", "normal": "🟢 Thường"}
-NOT_CLAIMER = "Ca này đã có tư vấn viên khác nhận: chỉ người nhận ca (hoặc giám sát viên) mới trả lời hoặc đóng ca."
+NOT_CLAIMER = (
+    "Ca này đã có tư vấn viên khác nhận: chỉ người nhận ca (hoặc giám sát viên) mới trả lời hoặc đóng ca."
+)
 
 
 #: Telegram refuses a message longer than this, counted in UTF-16 code units (an emoji counts 2).
@@ -116,7 +123,7 @@ def trim_summary(summary: str, budget: int, case_id: int) -> str:
     return "\n".join([note, *kept])
 
 
-def alert_text(case: Case, kind: str = "alert", now: Optional[dt.datetime] = None) -> str:
+def alert_text(case: Case, kind: str = "alert", now: dt.datetime | None = None) -> str:
     """The alert; always fits one Telegram message (the summary is trimmed, not the facts)."""
     now = now or utcnow()
     lines = [
@@ -139,11 +146,13 @@ def alert_text(case: Case, kind: str = "alert", now: Optional[dt.datetime] = Non
     return fit("\n".join(lines))
 
 
-def short_alert_text(case_id: int, priority: Optional[str], kind: str) -> str:
+def short_alert_text(case_id: int, priority: str | None, kind: str) -> str:
     """The fallback when Telegram refused the full message for good: no summary, the API has it."""
     label = PRIORITY_LABEL.get(priority or "", priority or "-")
     if kind == "relay":
-        return f"[Ca #{case_id}] Trẻ vừa nhắn một tin Telegram không nhận; đọc trên API: GET /cases/{case_id}."
+        return (
+            f"[Ca #{case_id}] Trẻ vừa nhắn một tin Telegram không nhận; đọc trên API: GET /cases/{case_id}."
+        )
     return (
         f"[Ca #{case_id}] {HEADS.get(kind, HEADS['alert'])}. Mức: {label}. Tin đầy đủ không gửi được; "
         f"xem trên API: GET /cases/{case_id}."
@@ -163,7 +172,7 @@ def digest_text(items: list[dict]) -> str:
     return fit("\n".join(lines))
 
 
-def directory_lines(case: Case, area: Optional[str] = None) -> list[str]:
+def directory_lines(case: Case, area: str | None = None) -> list[str]:
     """Local contacts for the case's kind of harm (bot/directory.py); none when the directory has none."""
     from bot.directory import alert_lines
 
@@ -172,7 +181,9 @@ def directory_lines(case: Case, area: Optional[str] = None) -> list[str]:
 
 
 def claimed_text(case: Case, who: str) -> str:
-    return f"[Ca #{case.id}] ✅ Đã được nhận bởi {who}.\nMức: {PRIORITY_LABEL.get(case.priority, case.priority)}"
+    return (
+        f"[Ca #{case.id}] ✅ Đã được nhận bởi {who}.\nMức: {PRIORITY_LABEL.get(case.priority, case.priority)}"
+    )
 
 
 def closed_text(case: Case, who: str) -> str:
@@ -202,7 +213,12 @@ REFERRAL_LABELS = {
     "school": "Nhà trường",
     "platform_takedown": "Gỡ nội dung trên mạng",
 }
-REPORTER_LABELS = {"child": "Trẻ tự kể", "parent": "Cha mẹ", "teacher": "Thầy cô", "other_adult": "Người lớn khác"}
+REPORTER_LABELS = {
+    "child": "Trẻ tự kể",
+    "parent": "Cha mẹ",
+    "teacher": "Thầy cô",
+    "other_adult": "Người lớn khác",
+}
 OUTCOME_QUESTIONS = {
     "outcome": "Kết quả của ca thế nào?",
     "ref": "Đã chuyển gửi tới đâu? Chọn một hay nhiều nơi (bấm lần nữa để bỏ chọn), rồi bấm Xong.",

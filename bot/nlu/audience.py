@@ -8,10 +8,10 @@ when a child writes "em muốn tự giới hạn thời gian". This rule settles
 uses: a parent_guide guess with no child or family in it, written in a child's first person
 ("em", "mình", "tớ"...), is a child asking a tip. Pure Python, no Rasa.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from bot.nlu.normalize import fold, normalize_folded
 from bot.nlu.reporter import reporter_of
@@ -33,7 +33,7 @@ def _folded(text: str) -> str:
     return f" {plain} {normalize_folded(text or '')} "
 
 
-def settle(text: str, intent: Optional[str]) -> Optional[str]:
+def settle(text: str, intent: str | None) -> str | None:
     """The intent to use instead of `intent`, or None to keep it."""
     if intent == "ask_tip":
         # and the other way: an adult asking about their own child or pupil ("con tôi 8 tuổi, ...",

@@ -3,9 +3,10 @@
 All are thin wrappers: the text work lives in `normalize.py`, `audience.py` and `safety.py`,
 which import no Rasa, so they are tested fast and reused by channels.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -29,7 +30,7 @@ class VietnameseTokenizer(Tokenizer):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         # Tokenizer.__init__ reads these keys directly.
         return {
             "intent_tokenization_flag": False,
@@ -39,25 +40,25 @@ class VietnameseTokenizer(Tokenizer):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["underthesea"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "VietnameseTokenizer":
+    ) -> VietnameseTokenizer:
         return cls(config)
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         # The teencode table is data outside the class: hash it so edits retrain.
         return normalize.teencode_fingerprint()
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute) or ""
         return [Token(t.text, t.start, t.end, lemma=t.lemma) for t in normalize.tokenize(text)]
 
@@ -74,24 +75,24 @@ class _IntentRule(GraphComponent, IntentClassifier):
     why = "rule"
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "_IntentRule":
+    ) -> _IntentRule:
         return cls()
 
-    def decide(self, text: Text, intent: Optional[Text], confidence: float) -> Optional[Text]:
+    def decide(self, text: str, intent: str | None, confidence: float) -> str | None:
         """The intent to use instead, or None to keep the prediction."""
         raise NotImplementedError
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             predicted = message.get(INTENT) or {}
             name = predicted.get("name")
@@ -99,7 +100,9 @@ class _IntentRule(GraphComponent, IntentClassifier):
             if forced:
                 ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != forced]
                 message.set(INTENT, {"name": forced, "confidence": 1.0}, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [{"name": forced, "confidence": 1.0}, *ranking], add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY, [{"name": forced, "confidence": 1.0}, *ranking], add_to_output=True
+                )
                 message.set(self.why, {"forced": forced, "model_intent": name}, add_to_output=True)
         return messages
 
@@ -114,7 +117,7 @@ class AudienceRule(_IntentRule):
 
     why = "audience_rule"
 
-    def decide(self, text: Text, intent: Optional[Text], confidence: float) -> Optional[Text]:
+    def decide(self, text: str, intent: str | None, confidence: float) -> str | None:
         return audience.settle(text, intent)
 
 
@@ -136,27 +139,27 @@ class SafetyNet(_IntentRule):
     why = "safety_net"
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"strong_confidence": 0.8}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SafetyNet":
+    ) -> SafetyNet:
         return cls(float({**cls.get_default_config(), **config}["strong_confidence"]))
 
     def __init__(self, strong_confidence: float = 0.8) -> None:
         self.strong_confidence = strong_confidence
 
-    def decide(self, text: Text, intent: Optional[Text], confidence: float) -> Optional[Text]:
+    def decide(self, text: str, intent: str | None, confidence: float) -> str | None:
         return safety.decide(text, intent, confidence)
 
-    def evidence(self, text: Text, intent: Text, model_intent: Optional[Text], confidence: float) -> Text:
-        """"weak" when only the model saw self-harm, and not surely; else "strong".
+    def evidence(self, text: str, intent: str, model_intent: str | None, confidence: float) -> str:
+        """ "weak" when only the model saw self-harm, and not surely; else "strong".
 
         Only self-harm opens a case without asking (SPEC), so only self-harm needs the difference.
         """
@@ -167,7 +170,7 @@ class SafetyNet(_IntentRule):
             return "strong"
         return "strong" if model_intent == intent and confidence >= self.strong_confidence else "weak"
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         before = [dict(m.get(INTENT) or {}) for m in messages]
         super().process(messages)
         for message, model in zip(messages, before):
@@ -177,12 +180,21 @@ class SafetyNet(_IntentRule):
             text = message.get(TEXT) or ""
             found = {
                 "reporter": reporter.reporter_of(text),
-                "risk_evidence": self.evidence(text, intent, model.get("name"), model.get("confidence") or 0.0),
+                "risk_evidence": self.evidence(
+                    text, intent, model.get("name"), model.get("confidence") or 0.0
+                ),
             }
             added = [
-                {"entity": name, "value": value, "start": 0, "end": len(text), "confidence_entity": 1.0,
-                 "extractor": type(self).__name__}
-                for name, value in found.items() if value in ("adult", "weak")
+                {
+                    "entity": name,
+                    "value": value,
+                    "start": 0,
+                    "end": len(text),
+                    "confidence_entity": 1.0,
+                    "extractor": type(self).__name__,
+                }
+                for name, value in found.items()
+                if value in ("adult", "weak")
             ]
             if added:
                 message.set(ENTITIES, [*(message.get(ENTITIES) or []), *added], add_to_output=True)

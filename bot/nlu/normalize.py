@@ -20,13 +20,14 @@ and zero-width characters glued to it, in the ORIGINAL text):
 Nothing heavy happens at import time: the teencode table and underthesea are
 loaded on first use.
 """
+
 from __future__ import annotations
 
 import functools
 import re
 import unicodedata
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import NamedTuple
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TEENCODE_PATH = DATA_DIR / "teencode.tsv"
@@ -105,9 +106,9 @@ def _word_tokenize():
 
 
 @functools.lru_cache(maxsize=1)
-def teencode() -> Dict[str, str]:
+def teencode() -> dict[str, str]:
     """The teencode table ``short -> expansion`` (lower-case, NFC), loaded once."""
-    table: Dict[str, str] = {}
+    table: dict[str, str] = {}
     try:
         lines = TEENCODE_PATH.read_text(encoding="utf-8").splitlines()
     except OSError:  # pragma: no cover - missing data file: no expansion
@@ -148,7 +149,7 @@ def squeeze(word: str) -> str:
     a pair must be identical ("ưu" in "cứu" stays).
     Digits are never squeezed ("111").
     """
-    out: List[str] = []
+    out: list[str] = []
     i, n = 0, len(word)
     while i < n:
         base = _base(word[i])
@@ -193,13 +194,13 @@ def normalize_word(word: str) -> str:
     return table.get(squeezed, squeezed)
 
 
-def _spans(text: str) -> List[Tuple[int, int]]:
+def _spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each syllable: a letter/digit then letters/digits/marks.
 
     HTML tags (``<b>``, ``</div>``) are skipped: they are markup, not words.
     """
-    spans: List[Tuple[int, int]] = []
-    start: Optional[int] = None
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
     tags = {}
     if "<" in text:
         tags = {m.start(): m.end() for m in _HTML_TAG.finditer(text)}
@@ -226,7 +227,7 @@ def _spans(text: str) -> List[Tuple[int, int]]:
     return spans
 
 
-def syllables(text: str) -> List[Syllable]:
+def syllables(text: str) -> list[Syllable]:
     """Each word-ish span of the ORIGINAL text with its normalised form."""
     if not text:
         return []
@@ -269,7 +270,7 @@ def normalize(text: str) -> str:
     parts = []
     pos = 0
     for syl in syllables(text):
-        parts.append(_gap(text[pos:syl.start]))
+        parts.append(_gap(text[pos : syl.start]))
         parts.append(syl.norm)
         pos = syl.end
     parts.append(_gap(text[pos:]))
@@ -284,13 +285,13 @@ def normalize_folded(text: str) -> str:
 # --------------------------------------------------------------------------- tokenize
 
 
-def _lemma(words: List[str], compounds: List[str]) -> str:
+def _lemma(words: list[str], compounds: list[str]) -> str:
     folded = [fold(w) for w in words]
     parts = ["_".join(fold(w) for w in c.split()) for c in compounds]
     return " ".join(parts + folded)
 
 
-def _groups_from_underthesea(text: str, syls: List[Syllable]) -> Optional[List[Tuple[int, int, List[str]]]]:
+def _groups_from_underthesea(text: str, syls: list[Syllable]) -> list[tuple[int, int, list[str]]] | None:
     """Group syllables with underthesea compounds.
 
     Returns (first, last, compounds) per group, syllable indices inclusive, or
@@ -301,11 +302,11 @@ def _groups_from_underthesea(text: str, syls: List[Syllable]) -> Optional[List[T
         return None
     # Build the normalised sentence and remember, per non-space character,
     # which syllable it came from (-1 for punctuation).
-    pieces: List[str] = []
-    owners: List[int] = []
+    pieces: list[str] = []
+    owners: list[int] = []
     pos = 0
     for idx, syl in enumerate(syls):
-        gap = "".join(ch for ch in _gap(text[pos:syl.start]) if not ch.isspace())
+        gap = "".join(ch for ch in _gap(text[pos : syl.start]) if not ch.isspace())
         if gap:
             pieces.append(" " + gap + " ")
             owners.extend([-1] * len(gap))
@@ -325,23 +326,23 @@ def _groups_from_underthesea(text: str, syls: List[Syllable]) -> Optional[List[T
     if not isinstance(tokens, list):
         return None
     cursor = 0
-    intervals: List[List] = []  # [first, last, compounds]
+    intervals: list[list] = []  # [first, last, compounds]
     for tok in tokens:
         if not isinstance(tok, str):
             return None
         chars = "".join(tok.split())
         if not chars:
             continue
-        if flat[cursor:cursor + len(chars)].lower() != chars.lower():
+        if flat[cursor : cursor + len(chars)].lower() != chars.lower():
             return None
-        covered = sorted({o for o in owners[cursor:cursor + len(chars)] if o >= 0})
+        covered = sorted({o for o in owners[cursor : cursor + len(chars)] if o >= 0})
         cursor += len(chars)
         if not covered:
             continue
         first, last = covered[0], covered[-1]
         compound = [tok.lower()] if len(tok.split()) > 1 else []
         # A compound spanning punctuation or only part of an expansion is not trusted.
-        if compound and any(o < 0 for o in owners[cursor - len(chars):cursor]):
+        if compound and any(o < 0 for o in owners[cursor - len(chars) : cursor]):
             compound = []
         if intervals and first <= intervals[-1][1]:
             intervals[-1][1] = max(intervals[-1][1], last)
@@ -358,7 +359,7 @@ def _groups_from_underthesea(text: str, syls: List[Syllable]) -> Optional[List[T
         if idx not in seen:
             intervals.append([idx, idx, []])
     intervals.sort(key=lambda g: g[0])
-    merged: List[List] = []
+    merged: list[list] = []
     for g in intervals:
         if merged and g[0] <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], g[1])
@@ -368,7 +369,7 @@ def _groups_from_underthesea(text: str, syls: List[Syllable]) -> Optional[List[T
     return [(g[0], g[1], g[2]) for g in merged]
 
 
-def tokenize(text: str) -> List[Token]:
+def tokenize(text: str) -> list[Token]:
     """Tokens for Rasa: offsets into ``text``, lemma = folded normalised form.
 
     A multi-syllable compound gets the lemma ``"tu_tu tu tu"`` (compound, then
@@ -389,11 +390,11 @@ def tokenize(text: str) -> List[Token]:
             groups = None
     if groups is None:
         groups = [(i, i, []) for i in range(len(syls))]
-    tokens: List[Token] = []
+    tokens: list[Token] = []
     for first, last, compounds in groups:
         start, end = syls[first].start, syls[last].end
-        words: List[str] = []
-        for syl in syls[first:last + 1]:
+        words: list[str] = []
+        for syl in syls[first : last + 1]:
             words.extend(syl.norm.split())
         # An expansion alone ("ny" -> "người yêu") is a compound too.
         if not compounds and len(words) > 1 and first == last:

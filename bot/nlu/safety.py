@@ -12,13 +12,15 @@ Order of work for one message:
    phòng tránh", a school project) and nothing says it happens to the writer
    or their child.
 """
+
 from __future__ import annotations
 
 import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Pattern, Tuple
+from re import Pattern
+from typing import NamedTuple
 
 import yaml
 
@@ -36,23 +38,26 @@ class Detection(NamedTuple):
 
 class _Group(NamedTuple):
     comment: str
-    regexes: List[Pattern[str]]  # matched against the folded text
-    marked: List[Pattern[str]]  # matched against the text with diacritics (rarely needed)
+    regexes: list[Pattern[str]]  # matched against the folded text
+    marked: list[Pattern[str]]  # matched against the text with diacritics (rarely needed)
 
 
 class _Rules(NamedTuple):
-    intents: Dict[str, List[_Group]]
-    exceptions: List[_Group]
-    asking_about: List[_Group]
-    hypothetical: List[_Group]
-    first_person: List[_Group]
-    risk_cue: List[_Group]
+    intents: dict[str, list[_Group]]
+    exceptions: list[_Group]
+    asking_about: list[_Group]
+    hypothetical: list[_Group]
+    first_person: list[_Group]
+    risk_cue: list[_Group]
 
 
-def _groups(raw: List[dict]) -> List[_Group]:
+def _groups(raw: list[dict]) -> list[_Group]:
     return [
-        _Group(g.get("comment", ""), [re.compile(p) for p in g.get("patterns") or []],
-               [re.compile(p) for p in g.get("marked") or []])
+        _Group(
+            g.get("comment", ""),
+            [re.compile(p) for p in g.get("patterns") or []],
+            [re.compile(p) for p in g.get("marked") or []],
+        )
         for g in raw or []
     ]
 
@@ -82,7 +87,7 @@ def patterns_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _search(groups: List[_Group], text: str, marked: str = "") -> Optional[Tuple[_Group, re.Match]]:
+def _search(groups: list[_Group], text: str, marked: str = "") -> tuple[_Group, re.Match] | None:
     for group in groups:
         for regex, target in [(r, text) for r in group.regexes] + [(r, marked) for r in group.marked]:
             match = regex.search(target)
@@ -110,7 +115,7 @@ def _asks_about_a_harm(folded: str, cleaned: str) -> bool:
     return bool(_search(rules.asking_about, folded)) and not _search(rules.first_person, cleaned)
 
 
-def detect(text: str) -> Optional[Detection]:
+def detect(text: str) -> Detection | None:
     """The highest-risk disclosure the patterns see in `text`, or None."""
     folded = _prepare(text)
     cleaned = _without_figures_of_speech(folded)
@@ -132,7 +137,7 @@ def has_risk_cue(text: str) -> bool:
     return _search(_rules().risk_cue, _without_figures_of_speech(_prepare(text))) is not None
 
 
-def decide(text: str, intent: Optional[str], confidence: float = 0.0) -> Optional[str]:
+def decide(text: str, intent: str | None, confidence: float = 0.0) -> str | None:
     """The intent the safety net forces, or None to keep the classifier's.
 
     Forces only a strictly higher risk level than the classifier's intent; on a

@@ -4,6 +4,7 @@ Installed once per process by importing `bot` (Rasa's server loads our NLU compo
 server loads our actions), so it covers Rasa's own DEBUG lines that quote user messages too. Our
 code never logs message text at INFO or above.
 """
+
 from __future__ import annotations
 
 import logging

@@ -37,12 +37,13 @@ Hotlines (111, 112, 113, 114, 115, 18001567) and ordinary numbers (ages, classes
 years, times, counts, game ids) are kept, and so are words like "trường hợp", "môi trường", "tên lửa".
 It is a best effort, rules only, measured on tests/privacy/redaction_corpus.jsonl (docs/privacy.md).
 """
+
 from __future__ import annotations
 
 import functools
 import re
 import unicodedata
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
 from bot.nlu import normalize
 
@@ -65,7 +66,15 @@ Span = tuple[int, int]
 # Full-width ASCII (U+FF01-FF5E) -> ASCII, and the ideographic space: same length, so offsets hold.
 _WIDE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # Spellings the redactor needs beyond the NLU's teencode table.
-_ALIASES = {"trg": "trường", "tn": "tên", "cc": "cc", "hem": "hem", "snhat": "sinh nhật", "sinhnhat": "sinh nhật", "đ/c": "địa chỉ"}
+_ALIASES = {
+    "trg": "trường",
+    "tn": "tên",
+    "cc": "cc",
+    "hem": "hem",
+    "snhat": "sinh nhật",
+    "sinhnhat": "sinh nhật",
+    "đ/c": "địa chỉ",
+}
 # A phone number typed with a letter o for 0 or l/I for 1 ("o912345678", "09l2345678").
 _LOOKALIKE = re.compile(r"(?=(?:[^\d]*\d){2})[0-9oOlI]{3,}")
 
@@ -206,9 +215,34 @@ _SOCIAL_DOMAINS = (
     r"(?:facebook|fb|instagram|tiktok|zalo|twitter|x|threads|youtube|snapchat|t)\.(?:com|me|net|vn)"
     r"|fb\.me|m\.me"
 )
-_PUBLIC_PATHS = {"help", "explore", "watch", "search", "policy", "policies", "privacy", "login", "legal",
-                 "settings", "hashtag", "about", "terms", "tag", "music", "results", "feed", "shorts", "reel",
-                 "reels", "trending", "discover", "foryou", "business", "safety", "community-standards"}
+_PUBLIC_PATHS = {
+    "help",
+    "explore",
+    "watch",
+    "search",
+    "policy",
+    "policies",
+    "privacy",
+    "login",
+    "legal",
+    "settings",
+    "hashtag",
+    "about",
+    "terms",
+    "tag",
+    "music",
+    "results",
+    "feed",
+    "shorts",
+    "reel",
+    "reels",
+    "trending",
+    "discover",
+    "foryou",
+    "business",
+    "safety",
+    "community-standards",
+}
 _PROFILE_URL_RE = re.compile(
     r"(?<![\w.@/-])(?:https?://)?(?:[\w-]+\.)*(?:" + _SOCIAL_DOMAINS + r")/(?P<path>[^\s,;!?)\]]+)"
     r"|(?<![\w./-])(?:[\w./-]*/)?profile\.php\?id=\d+",
@@ -251,7 +285,8 @@ _PHONE_RE = re.compile(
 _MONEY_AFTER = r"(?!\s*(?:đ|d\b|đồng|dong|vnd|vnđ|k\b|tr\b|triệu|trieu|nghin|nghìn|ngan|usd|\$))"
 # CCCD alone: 12 digits (optionally grouped), never money, never a game or order number.
 _CCCD_RE = re.compile(
-    r"(?<![\w.,])(?:\d{12}|\d{3}[\s.]\d{3}[\s.]\d{3}[\s.]\d{3}|\d{4}[\s.]\d{4}[\s.]\d{4})(?![\w.,]*\d)" + _MONEY_AFTER,
+    r"(?<![\w.,])(?:\d{12}|\d{3}[\s.]\d{3}[\s.]\d{3}[\s.]\d{3}|\d{4}[\s.]\d{4}[\s.]\d{4})(?![\w.,]*\d)"
+    + _MONEY_AFTER,
     re.IGNORECASE,
 )
 _NOT_ID_BEFORE = re.compile(
@@ -267,7 +302,9 @@ _SUBJECT = (
     r"|me em|bo em|me con|bo con)\b"
 )
 # Words between a trigger and its value: "stk của mẹ em là: …".
-_FILLER = r"(?:\s*(?:,|:|\b(?:cua|em|con|minh|to|toi|tui|tao|me|bo|ba|chi|anh|be|chau|la|so|nhan|day|nha|nhe)\b))*"
+_FILLER = (
+    r"(?:\s*(?:,|:|\b(?:cua|em|con|minh|to|toi|tui|tao|me|bo|ba|chi|anh|be|chau|la|so|nhan|day|nha|nhe)\b))*"
+)
 
 _DATE = (
     r"(?:19|20)\d{2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{1,2}(?!\d)"
@@ -292,7 +329,11 @@ _BANK_RE = re.compile(
     r"(?:\s+(?:" + _BANKS + r"|cua|em|con|minh|to|toi|tui|me|bo|ba|chi|anh|nhan|vao|so|la)\b|\s*:){0,5}"
     r"\s*:?\s*(?P<v>" + _ACCOUNT_NUMBER + r")"
     r"|(?P<v2>" + _ACCOUNT_NUMBER + r")(?=\s*(?:\(\s*)?" + _BANKS + r"\b)"
-    r"|\b" + _BANKS + r"(?:\s+(?:cua|em|con|minh|toi|me|bo|chi|anh)\b){0,3}\s*:?\s*(?P<v3>" + _ACCOUNT_NUMBER + r")"
+    r"|\b"
+    + _BANKS
+    + r"(?:\s+(?:cua|em|con|minh|toi|me|bo|chi|anh)\b){0,3}\s*:?\s*(?P<v3>"
+    + _ACCOUNT_NUMBER
+    + r")"
 )
 _ID_TRIGGERS = (
     r"(?:cccd|cmnd|cmt|can cuoc(?: cong dan)?|chung minh(?: nhan dan| thu)?|(?:so |ma )?(?:so )?dinh danh(?: ca nhan)?"
@@ -314,7 +355,7 @@ def _looks_like_phone(value: str) -> bool:
     return len(digits) == 10 and digits.startswith("0")
 
 
-def _groups(view: _View, pattern: re.Pattern[str], keep: Optional[Callable[[str], bool]] = None) -> list[Span]:
+def _groups(view: _View, pattern: re.Pattern[str], keep: Callable[[str], bool] | None = None) -> list[Span]:
     spans = []
     for match in pattern.finditer(view.folded):
         for name in ("v", "v2", "v3"):
@@ -361,15 +402,40 @@ _CAP_STOP = set(
 _PUBLIC = {
     _fold(name)
     for name in (
-        "Hà Nội", "Hồ Chí Minh", "Bác Hồ", "Hồ Gươm", "Thái Lan", "Thái Bình", "Thái Nguyên", "Hà Giang",
-        "Hà Tĩnh", "Hà Nam", "Cao Bằng", "Lâm Đồng", "Phan Thiết", "Đà Nẵng", "Đà Lạt", "Sài Gòn", "Việt Nam",
-        "Hạ Long", "Hội An", "Nguyễn Du", "Trường Sơn", "Gen Z", "Tiếng Anh", "Anh Văn", "Ngô Bảo Châu",
-        "Võ Nguyên Giáp", "Sơn Tùng", "Mỹ Tâm", "Đen Vâu",
+        "Hà Nội",
+        "Hồ Chí Minh",
+        "Bác Hồ",
+        "Hồ Gươm",
+        "Thái Lan",
+        "Thái Bình",
+        "Thái Nguyên",
+        "Hà Giang",
+        "Hà Tĩnh",
+        "Hà Nam",
+        "Cao Bằng",
+        "Lâm Đồng",
+        "Phan Thiết",
+        "Đà Nẵng",
+        "Đà Lạt",
+        "Sài Gòn",
+        "Việt Nam",
+        "Hạ Long",
+        "Hội An",
+        "Nguyễn Du",
+        "Trường Sơn",
+        "Gen Z",
+        "Tiếng Anh",
+        "Anh Văn",
+        "Ngô Bảo Châu",
+        "Võ Nguyên Giáp",
+        "Sơn Tùng",
+        "Mỹ Tâm",
+        "Đen Vâu",
     )
 }
 
 
-def _name_end(text: str, start: int, max_words: int = 4, capitalised: Optional[bool] = None) -> int:
+def _name_end(text: str, start: int, max_words: int = 4, capitalised: bool | None = None) -> int:
     """End of a name of 1-4 words starting at `start`; `start` itself when no name follows.
 
     A capitalised name ("Nguyễn Thị Mai") runs while words are capitalised; a name written in
@@ -405,7 +471,9 @@ def _capitalised_at(view: _View, pos: int) -> bool:
     if not match:
         return False
     word = match.group(0)
-    acronym = word.isupper() and (len(word) == 2 or (len(word) > 2 and not _VOWELS & set(_fold(word).upper())))
+    acronym = word.isupper() and (
+        len(word) == 2 or (len(word) > 2 and not _VOWELS & set(_fold(word).upper()))
+    )
     return word[0].isupper() and word.lower() not in _CAP_STOP and not acronym
 
 
@@ -431,7 +499,9 @@ _CLAUSE_END = re.compile(
     r"|\s(?:va|nhung|ma)\s|\s(?:em|minh|to|toi|tao) (?:hoc|ten|bi|so|muon|can|dang)\b"
     r"|\s(?:luc|hom|khi|thi|nhe|nha|oi|roi|lam|qua|chan|buon|dau|nao|de|voi|gi|khong|ko|so(?! \d| nha))\b"
 )
-_APARTMENT = r"(?:chung cu|can ho|can|toa nha|toa|block|phong|tang|lo|kdt|khu do thi|tap the|nha tro|ktx|ky tuc xa)"
+_APARTMENT = (
+    r"(?:chung cu|can ho|can|toa nha|toa|block|phong|tang|lo|kdt|khu do thi|tap the|nha tro|ktx|ky tuc xa)"
+)
 # A street address on its own: a house number before a street word, a lane / hamlet with a number, a flat.
 _STREET_START = re.compile(
     r"\b(?:(?:so |so nha )?\d+[a-z]?(?:/\d+[a-z]?)*,?\s+(?:ngo|ngach|hem|kiet|duong|pho)\s+(?P<street>\w)"
@@ -446,10 +516,29 @@ _PLACE_START = re.compile(
     r"(?<!\w)(?P<w>thon|xom|ap|xa|phuong|thi tran|duong|pho|ban|lang|buon|chung cu|khu do thi|kdt|toa|cc|tap the|nha tro)\s+(?=\w)"
 )
 # With diacritics, the place word must be spelt so ("xã", not "xa"/"xả"); "bản", "làng", "buôn" only so.
-_PLACE_WORDS = set("thôn,xóm,ấp,xã,phường,thị trấn,đường,phố,bản,làng,buôn,chung cư,khu đô thị,kđt,tòa,cc,tập thể,nhà trọ".split(","))
+_PLACE_WORDS = set(
+    "thôn,xóm,ấp,xã,phường,thị trấn,đường,phố,bản,làng,buôn,chung cư,khu đô thị,kđt,tòa,cc,tập thể,nhà trọ".split(
+        ","
+    )
+)
 _ONLY_ACCENTED = {"ban", "lang", "buon"}
 _HOUSE_START = re.compile(r"(?<![\w.,:/])\d+[a-z]?(?:/\d+[a-z]?)*\s+(?=\w)")
-_NOT_STREET = {"thang", "van", "toan", "anh", "tieng", "mon", "diem", "lop", "ngay", "nam", "tuoi", "level", "gio", "phut"}
+_NOT_STREET = {
+    "thang",
+    "van",
+    "toan",
+    "anh",
+    "tieng",
+    "mon",
+    "diem",
+    "lop",
+    "ngay",
+    "nam",
+    "tuoi",
+    "level",
+    "gio",
+    "phut",
+}
 _ADDRESS_WORDS = set(
     "so nha ngo ngach hem kiet duong pho thon xom ap xa phuong quan huyen thi tran tinh thanh tp khu to dan "
     "khom p q tt ban lang chung cu can ho toa block phong tang lo kdt do tap the tro cc".split()
@@ -484,9 +573,9 @@ def _street_end(view: _View, start: int) -> int:
             kind, saw_word = "name", True
         elif "," in gap:
             break  # "…, ba t đánh t": after a comma only address words, numbers and names go on
-        elif (prev == "kw" or (prev == "num" and saw_word) or (prev == "name" and 0 < lower_run < 3)) and not (
-            word.lower() in _STOP or low in _STOP or low in _CLAUSE_WORDS or low in _NOT_PLACE
-        ):
+        elif (
+            prev == "kw" or (prev == "num" and saw_word) or (prev == "name" and 0 < lower_run < 3)
+        ) and not (word.lower() in _STOP or low in _STOP or low in _CLAUSE_WORDS or low in _NOT_PLACE):
             kind = "name"
         else:
             break
@@ -506,9 +595,13 @@ def _lives_at_address(view: _View, pos: int) -> bool:
     first = _ADDRESS_TOKEN.match(view.folded, pos)
     if not first or first.group(0) not in _ADDRESS_WORDS:
         return False
-    nxt = re.compile(r"\s*(?:(?:" + "|".join(sorted(_ADDRESS_WORDS, key=len, reverse=True)) + r")\s+)*").match(view.folded, first.end())
+    nxt = re.compile(
+        r"\s*(?:(?:" + "|".join(sorted(_ADDRESS_WORDS, key=len, reverse=True)) + r")\s+)*"
+    ).match(view.folded, first.end())
     after = nxt.end() if nxt else first.end()
-    return _digit_at(view.text, after) or _capitalised_at(view, after) or bool(_CODE.match(view.folded, after))
+    return (
+        _digit_at(view.text, after) or _capitalised_at(view, after) or bool(_CODE.match(view.folded, after))
+    )
 
 
 def _looks_like_address(view: _View, start: int, end: int) -> bool:
@@ -561,15 +654,20 @@ def _addresses(view: _View) -> None:
 
     folded, text = view.folded, view.text
     starts = [
-        m.start() for m in _STREET_START.finditer(folded)
+        m.start()
+        for m in _STREET_START.finditer(folded)
         # "12 ngõ 5 …", "12 đường Lê Lợi", not "1 đường link", "1 đường dây lừa đảo"
-        if m.group("street") is None or _digit_at(text, m.start("street")) or _capitalised_at(view, m.start("street"))
+        if m.group("street") is None
+        or _digit_at(text, m.start("street"))
+        or _capitalised_at(view, m.start("street"))
     ]
     starts += [m.start() for m in _PLACE_START.finditer(folded) if _place_word(view, m)]
     starts += [m.end() for m in _LIVE_TRIGGER.finditer(folded) if _lives_at_address(view, m.end())]
     starts += [
-        m.start() for m in _HOUSE_START.finditer(folded)
-        if _capitalised_at(view, m.end()) and _WORD_RE.match(folded, m.end()).group(0) not in _NOT_STREET  # type: ignore[union-attr]
+        m.start()
+        for m in _HOUSE_START.finditer(folded)
+        if _capitalised_at(view, m.end())
+        and _WORD_RE.match(folded, m.end()).group(0) not in _NOT_STREET  # type: ignore[union-attr]
         and not folded[max(0, m.start() - 4) : m.start()].endswith(("lop ", "sbd "))
         and _capitalised_at(view, _next_word(text, m.end()))
     ]
@@ -585,7 +683,7 @@ def _addresses(view: _View) -> None:
 
 
 def _place_word(view: _View, match: re.Match[str]) -> bool:
-    """"xã Yên Sở", "thon Phu Loc", "cc HH Linh Đàm": a place word spelt as such, then a name or number."""
+    """ "xã Yên Sở", "thon Phu Loc", "cc HH Linh Đàm": a place word spelt as such, then a name or number."""
     word = view.text[match.start("w") : match.end("w")]
     if word.isascii():
         if match.group("w") in _ONLY_ACCENTED:
@@ -616,12 +714,18 @@ _NAME_TRIGGER = re.compile(
     r"\b(?:ten(?: that| day du)? (?:cua )?" + _SUBJECT + r"(?: ay)?(?: la\b)?\s*:?"
     r"|(?:em|con|minh|to|toi|tui|tao|chau|be|no|ay|do) ten(?: that| day du| goi)?(?: la\b)?\s*:?"
     r"|ho (?:va )?ten(?: (?:cua )?" + _SUBJECT + r")?(?: la\b)?\s*:?|ten\s*:|name\s*:|full name\s*:?"
-    r"|chu (?:tk|tai khoan|the)\s*:?|ten (?:zalo|facebook|fb|nick|acc|tk)(?: (?:cua )?" + _SUBJECT + r")?(?: la\b|:)?)\s*"
+    r"|chu (?:tk|tai khoan|the)\s*:?|ten (?:zalo|facebook|fb|nick|acc|tk)(?: (?:cua )?"
+    + _SUBJECT
+    + r")?(?: la\b|:)?)\s*"
 )
 # Weak triggers: only a capitalised name follows ("em là Lan", "bố em là Bùi Văn Tâm", "tên Tran Thi B").
 _INTRO_TRIGGER = re.compile(
-    r"\b(?:(?:" + _SUBJECT + r"|co|thay|chu|bac|anh|chi|ong|ba|di)(?: (?:em|con|minh|to|toi|tui))?(?: (?:that|that ra|chinh))? la"
-    r"|ten|nao ten|ai ten|goi (?:\w+ )?la|biet danh(?: (?:cua )?" + _SUBJECT + r")?(?: la)?\s*:?|nickname\s*:?)\s+"
+    r"\b(?:(?:"
+    + _SUBJECT
+    + r"|co|thay|chu|bac|anh|chi|ong|ba|di)(?: (?:em|con|minh|to|toi|tui))?(?: (?:that|that ra|chinh))? la"
+    r"|ten|nao ten|ai ten|goi (?:\w+ )?la|biet danh(?: (?:cua )?"
+    + _SUBJECT
+    + r")?(?: la)?\s*:?|nickname\s*:?)\s+"
 )
 # Role words before a third party's name ("chú Hùng", "thầy Nam", "con Ngân"); with diacritics they must be
 # spelt so ("đi Vũng Tàu" is not "dì"), without diacritics any folded match counts.
@@ -675,14 +779,22 @@ def _role_spans(view: _View) -> list[Span]:
     for i, match in enumerate(words[:-1]):
         if not _is_role(match.group(0)) or view.masked(match.start()):
             continue
-        if match.group(0)[0].isupper() and match.start() > 0 and text[match.start() - 2 : match.start()] not in (", ", ". "):
+        if (
+            match.group(0)[0].isupper()
+            and match.start() > 0
+            and text[match.start() - 2 : match.start()] not in (", ", ". ")
+        ):
             continue  # a capitalised role word mid-sentence is a name itself ("Anh Tuấn"): the surname rule decides
         if re.search(r"(?:tieng|mon|hoc|lop \d+\w*)\s+$", folded[max(0, match.start() - 12) : match.start()]):
             continue  # "tiếng Anh", "lớp 10 Anh"
         before, nxt = match, words[i + 1]
         if nxt.group(0) in _ROLE_TAILS and i + 2 < len(words):  # lowercase only: "thằng Hai" is a name
             before, nxt = nxt, words[i + 2]
-        if text[before.end() : nxt.start()].strip() or view.masked(nxt.start()) or not _capitalised_at(view, nxt.start()):
+        if (
+            text[before.end() : nxt.start()].strip()
+            or view.masked(nxt.start())
+            or not _capitalised_at(view, nxt.start())
+        ):
             continue
         end = _name_end(text, nxt.start(), max_words=3, capitalised=True)
         if end > nxt.start() and not _public_at(view, match.start(), end):
@@ -700,14 +812,20 @@ def _full_name_spans(view: _View) -> list[Span]:
         word, start = match.group(0), match.start()
         if view.masked(start) or (spans and start < spans[-1][1]):
             continue
-        if word[0].isupper() and (word.capitalize() in _SURNAMES or (word.isascii() and word.lower() in _SURNAMES_FOLDED_LOWER)):
+        if word[0].isupper() and (
+            word.capitalize() in _SURNAMES or (word.isascii() and word.lower() in _SURNAMES_FOLDED_LOWER)
+        ):
             end = _name_end(text, start, capitalised=True)
             if len(text[start:end].split()) >= 3 and not _public_at(view, start, end):
                 spans.append((start, end))
         elif word.islower() and word.isascii() and word in _SURNAMES_FOLDED_LOWER and i + 2 < len(words):
             run = [words[i]]
             for nxt in words[i + 1 : i + 4]:
-                if text[run[-1].end() : nxt.start()] != " " or not nxt.group(0).isascii() or not nxt.group(0).islower():
+                if (
+                    text[run[-1].end() : nxt.start()] != " "
+                    or not nxt.group(0).isascii()
+                    or not nxt.group(0).islower()
+                ):
                     break
                 if len(run) >= 2 and nxt.group(0) in _NAME_BREAK:
                     break
@@ -735,10 +853,14 @@ def _social_spans(view: _View) -> tuple[list[Span], list[Span]]:
         start = match.end()
         if view.masked(start) or start >= len(text):
             continue
-        connector = ":" in match.group(0) or re.search(r"\b(?:la|ten)\s*$", match.group(0)) is not None
         token = _HANDLE_TOKEN.match(text, start)
         is_mail = re.match(r"(?:gmail|e-?mail|mail|acc g|tai khoan g)", match.group(0)) is not None
-        if token and re.search(r"[\d._#]", token.group(0)) and text[start].isascii() and not _COUNT.fullmatch(token.group(0)):
+        if (
+            token
+            and re.search(r"[\d._#]", token.group(0))
+            and text[start].isascii()
+            and not _COUNT.fullmatch(token.group(0))
+        ):
             (emails if is_mail else social).append(token.span())
         elif _capitalised_at(view, start) and not is_mail:
             end = _display_name_end(text, start)
@@ -799,7 +921,9 @@ _LEVEL = (
 )
 _SCHOOL_LEVELS = re.compile(_LEVEL + r"(?:\s+(?:va|&)\s+(?:thcs|thpt|th))?\s+")
 # A level without "trường": only an acronym or a capitalised name after it ("THCS Nguyễn Du", "c3 Phan…").
-_BARE_LEVEL = re.compile(r"(?<![\w])(?:thcs|thpt|ptth|th|tieu hoc|mam non|cap [123]|c[123]|ptdtnt|ptdtbt)\s+(?=\w)")
+_BARE_LEVEL = re.compile(
+    r"(?<![\w])(?:thcs|thpt|ptth|th|tieu hoc|mam non|cap [123]|c[123]|ptdtnt|ptdtbt)\s+(?=\w)"
+)
 
 
 def _school_end(view: _View, name_start: int, lowercase_ok: bool) -> int:

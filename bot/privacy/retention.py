@@ -12,6 +12,7 @@ can run the purge "in the future". Reports hold counts only, never text or ids.
     make purge                                   # now, RETENTION_DAYS (30)
     .venv/bin/python scripts/purge.py --dry-run --days 7 --now 2025-01-31T00:00
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,9 +22,10 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Sized, Union
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -62,7 +64,7 @@ def to_utc(now: Clock = None) -> dt.datetime:
     return now
 
 
-def cutoff_for(now: Clock = None, days: Optional[int] = None) -> dt.datetime:
+def cutoff_for(now: Clock = None, days: int | None = None) -> dt.datetime:
     """Naive UTC time before which data is old."""
     return to_utc(now) - dt.timedelta(days=retention_days(days))
 
@@ -82,7 +84,7 @@ def _expand(value: Any) -> Any:
     return value
 
 
-def tracker_url(endpoints: Union[str, Path, None] = None) -> str:
+def tracker_url(endpoints: str | Path | None = None) -> str:
     """SQLAlchemy URL of the tracker store configured in endpoints.yml (`tracker_store:` with
     `url`, or dialect/host/port/db/username/password); `sqlite:///var/tracker.db` by default.
     A relative SQLite path is taken from the folder of endpoints.yml, where Rasa runs."""
@@ -147,7 +149,7 @@ _events = sa.Table(
 )
 
 
-def _tracker_engine(url: str) -> Optional[sa.engine.Engine]:
+def _tracker_engine(url: str) -> sa.engine.Engine | None:
     """An engine on the tracker store, or None when there is no SQLite file yet (nothing to purge)."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -179,7 +181,9 @@ def purge_conversations(url: str, cutoff: dt.datetime, dry_run: bool = False) ->
                 chunk = senders[start : start + 500]
                 where = _events.c.sender_id.in_(chunk)
                 if dry_run:
-                    events += conn.execute(sa.select(sa.func.count()).select_from(_events).where(where)).scalar_one()
+                    events += conn.execute(
+                        sa.select(sa.func.count()).select_from(_events).where(where)
+                    ).scalar_one()
                 else:
                     events += conn.execute(sa.delete(_events).where(where)).rowcount
         return len(senders), events
@@ -195,8 +199,8 @@ PurgeCases = Callable[[dt.datetime, bool], Sized]
 
 def purge(
     now: Clock = None,
-    days: Optional[int] = None,
-    tracker: Optional[str] = None,
+    days: int | None = None,
+    tracker: str | None = None,
     *,
     purge_cases: PurgeCases,
     dry_run: bool = False,
@@ -217,11 +221,11 @@ def purge(
 
 async def purge_daily(
     purge_cases: PurgeCases,
-    days: Optional[int] = None,
-    tracker: Optional[str] = None,
+    days: int | None = None,
+    tracker: str | None = None,
     interval: float = DAY_SECONDS,
     clock: Callable[[], Clock] = time.time,
-    runs: Optional[int] = None,
+    runs: int | None = None,
 ) -> None:
     """Run the purge at once, then every `interval` seconds (24 h), for ever (or `runs` times).
 

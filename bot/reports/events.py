@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -69,14 +70,14 @@ events_table = sa.Table(
 _ready: set[str] = set()
 
 
-def today(now: Optional[dt.datetime] = None) -> dt.date:
+def today(now: dt.datetime | None = None) -> dt.date:
     now = now or dt.datetime.now(dt.timezone.utc)
     if now.tzinfo is None:  # naive = UTC, as in the case store
         now = now.replace(tzinfo=dt.timezone.utc)
     return now.astimezone(VN).date()
 
 
-def _engine(engine: Optional[sa.engine.Engine] = None) -> sa.engine.Engine:
+def _engine(engine: sa.engine.Engine | None = None) -> sa.engine.Engine:
     if engine is None:
         engine = shared_store().engine  # the case store's database
     key = str(engine.url)
@@ -105,7 +106,7 @@ def _clean(kind: str, fields: dict) -> dict:
 
 
 def record(
-    kind: str, day: Optional[dt.date] = None, engine: Optional[sa.engine.Engine] = None, **fields: Any
+    kind: str, day: dt.date | None = None, engine: sa.engine.Engine | None = None, **fields: Any
 ) -> bool:
     """Add one anonymous event; False (and an ERROR log) when it could not be written."""
     try:
@@ -118,7 +119,7 @@ def record(
         return False
 
 
-def month_events(month: str, engine: Optional[sa.engine.Engine] = None) -> List[dict]:
+def month_events(month: str, engine: sa.engine.Engine | None = None) -> list[dict]:
     """Every event of `month` ("2026-11"), oldest first, as dicts."""
     first = dt.date.fromisoformat(f"{month}-01")
     after = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -131,7 +132,7 @@ def month_events(month: str, engine: Optional[sa.engine.Engine] = None) -> List[
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def add_many(rows: Iterable[dict], engine: Optional[sa.engine.Engine] = None) -> int:
+def add_many(rows: Iterable[dict], engine: sa.engine.Engine | None = None) -> int:
     """Tests and back-fills: insert prepared rows (each with `day` and `kind`), validated like `record`."""
     empty = {name: None for name in (*FIELDS, "minutes", "score", "total")}  # executemany needs one shape
     rows = [

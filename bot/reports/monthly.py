@@ -14,8 +14,8 @@ import csv
 import html
 import io
 import statistics
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
 
 from bot.risk import DISCLOSURE_PRIORITY, LEVELS
 
@@ -74,7 +74,7 @@ REFERRAL_LABEL = {
 }
 
 
-def weeks(month: str) -> List[str]:
+def weeks(month: str) -> list[str]:
     """Week labels of a month: days 1-7, 8-14, 15-21, 22-28, 29-end."""
     import calendar
 
@@ -96,7 +96,7 @@ def shown(count: int) -> str:
     return SMALL_MARK if 0 < count < SMALL else str(count)
 
 
-def percentile(values: List[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100): a value that really occurred, easy to explain."""
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100)
@@ -107,10 +107,10 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 
-def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[str, str]]:
+def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[str, str]]:
     """The rows of summary.csv (COLUMNS), in report order."""
     events = list(events)
-    rows: List[Dict[str, str]] = []
+    rows: list[dict[str, str]] = []
 
     def add(section: str, metric: str, group: str, subgroup: str, value: str, target: str) -> None:
         rows.append(
@@ -124,7 +124,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
             )
         )
 
-    def of(kind: str) -> List[dict]:
+    def of(kind: str) -> list[dict]:
         return [e for e in events if e["kind"] == kind]
 
     wk = weeks(month)
@@ -289,7 +289,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> List[Dict[
 
 
 def value(
-    rows: List[Dict[str, str]], section: str, metric: str, group: str = "all", subgroup: str = "all"
+    rows: list[dict[str, str]], section: str, metric: str, group: str = "all", subgroup: str = "all"
 ) -> str:
     for r in rows:
         if (r["section"], r["metric"], r["group"], r["subgroup"]) == (section, metric, group, subgroup):
@@ -297,7 +297,7 @@ def value(
     raise KeyError((section, metric, group, subgroup))
 
 
-def headline(rows: List[Dict[str, str]], month: str) -> str:
+def headline(rows: list[dict[str, str]], month: str) -> str:
     """A Vietnamese paragraph an official can paste into the district's periodic report."""
     year, mon = month.split("-")
     v = lambda *key: value(rows, *key)  # noqa: E731
@@ -324,7 +324,7 @@ def headline(rows: List[Dict[str, str]], month: str) -> str:
 
 
 # --- output -----------------------------------------------------------------------------------
-def write_csv(rows: List[Dict[str, str]], path: Path) -> None:
+def write_csv(rows: list[dict[str, str]], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
@@ -345,13 +345,13 @@ def _png(fig) -> str:  # type: ignore[no-untyped-def]
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def charts(rows: List[Dict[str, str]], month: str) -> Dict[str, str]:
+def charts(rows: list[dict[str, str]], month: str) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out: Dict[str, str] = {}
+    out: dict[str, str] = {}
     wk = weeks(month)
     fig, ax = plt.subplots(figsize=(7.2, 3.0))
     bottom = [0] * len(wk)
@@ -406,7 +406,7 @@ def _cell(text: str) -> str:
     return "ẩn (dưới 5 ca)" if text == SUPPRESSED else text
 
 
-def _table(head: List[str], body: List[List[str]]) -> str:
+def _table(head: list[str], body: list[list[str]]) -> str:
     body = [[_cell(c) for c in row] for row in body]
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     trs = "".join(
@@ -421,7 +421,7 @@ def _table(head: List[str], body: List[List[str]]) -> str:
     return f"<table><tr>{th}</tr>{trs}</table>"
 
 
-def render_html(rows: List[Dict[str, str]], month: str) -> str:
+def render_html(rows: list[dict[str, str]], month: str) -> str:
     year, mon = month.split("-")
     img = charts(rows, month)
     v = lambda *key: value(rows, *key)  # noqa: E731
@@ -558,7 +558,7 @@ def write(events: Iterable[dict], month: str, out_dir: Path, target_min: float) 
     return folder
 
 
-def parse_month(text: Optional[str]) -> str:
+def parse_month(text: str | None) -> str:
     import datetime as dt
 
     dt.date.fromisoformat(f"{text}-01")  # raises ValueError on a bad month

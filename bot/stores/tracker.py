@@ -5,6 +5,7 @@ with the usual SQLTrackerStore keys (`dialect`, `db`, or `url`...). If Rasa
 cannot import it, Rasa silently falls back to an in-memory store: the test
 suite restarts a server and reads a conversation back to prove it is used.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,13 +13,14 @@ import functools
 import itertools
 import json
 import logging
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot import rasa_speed
 from bot.channels.web_inbox import WebInbox
@@ -82,7 +84,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     The bot still understands the message (NLU ran on the original); only what is kept is redacted.
     """
 
-    _retention: Optional["asyncio.Task"] = None
+    _retention: asyncio.Task | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -133,7 +135,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.commit()
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         tracker = await super().retrieve(sender_id)
         if tracker is not None:
             setattr(tracker, STORED_EVENTS, len(tracker.events))

@@ -36,7 +36,7 @@ MEDIA_PRIVACY = (
     "trong máy, kể cho mình bằng chữ chuyện gì đã xảy ra, và đưa cho người lớn bạn tin hoặc tư vấn viên khi "
     "họ cần.\n"
     "Nếu đó là ảnh riêng tư, nhạy cảm, đừng gửi ảnh đó cho ai nữa, kể cả để làm bằng chứng. Ảnh của bạn bị "
-    "chia sẻ hay bị dọa tung ra thì bạn không có lỗi: gọi 111 (miễn phí, 24/7). Công cụ \"Take It Down\" "
+    'chia sẻ hay bị dọa tung ra thì bạn không có lỗi: gọi 111 (miễn phí, 24/7). Công cụ "Take It Down" '
     "(takeitdown.ncmec.org) giúp chặn ảnh của người dưới 18 tuổi trên các mạng xã hội có tham gia."
 )
 

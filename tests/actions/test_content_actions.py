@@ -1,4 +1,5 @@
 """The teaching actions with real rasa_sdk trackers: a child of each band, a parent, the quiz."""
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,7 @@ async def test_a_parent_asking_about_an_app_gets_the_real_minimum_age() -> None:
 async def test_a_parent_reaches_every_guide_and_every_app() -> None:
     chat = Conversation()
     menu = await chat.say("parent_guide", "tôi muốn học cách bảo vệ con trên mạng")
-    assert "/parent_guide{\"app\": \"all\"}" in payloads(menu)
+    assert '/parent_guide{"app": "all"}' in payloads(menu)
     for guide in lib.guides:
         assert texts(await chat.say("parent_guide", topic=guide.id)).startswith(guide.text)
     apps = await chat.say("parent_guide", app="all")
@@ -112,7 +113,9 @@ async def test_the_quiz_runs_to_a_score_and_resumes(band) -> None:
     first = await chat.say("start_quiz", "làm quiz")
     questions = lib.quiz[band]
     assert f"Câu 1/{len(questions)}" in texts(first)
-    assert payloads(first) == [f'/quiz_answer{{"choice": "{n}"}}' for n in range(1, len(questions[0].options) + 1)]
+    assert payloads(first) == [
+        f'/quiz_answer{{"choice": "{n}"}}' for n in range(1, len(questions[0].options) + 1)
+    ]
     right = 0
     for index, q in enumerate(questions):
         if index == 3:  # leave and come back: the quiz goes on where it stopped
@@ -143,7 +146,11 @@ async def test_an_answer_without_a_quiz_offers_one() -> None:
 async def test_an_unclear_role_gets_one_question_with_three_buttons() -> None:
     chat = Conversation()
     said = await chat.say("tell_role", "mình là người dùng mới")
-    assert payloads(said) == ['/tell_role{"role": "child"}', '/tell_role{"role": "parent"}', '/tell_role{"role": "teacher"}']
+    assert payloads(said) == [
+        '/tell_role{"role": "child"}',
+        '/tell_role{"role": "parent"}',
+        '/tell_role{"role": "teacher"}',
+    ]
     assert "role" not in chat.slots
     await chat.say("tell_role", role="parent")
     assert chat.slots["role"] == "parent"
@@ -160,7 +167,11 @@ async def test_a_teacher_is_recognised_and_gets_the_teachers_kit() -> None:
     hello = await chat.say("tell_role", "chào bot, tôi là cô giáo chủ nhiệm lớp 3")
     assert chat.slots["role"] == "teacher" and texts(hello).startswith("Chào thầy/cô!")
     assert '/parent_guide{"topic": "teacher_disclosure"}' in payloads(hello)
-    told = texts(await chat.say("parent_guide", "nếu học sinh kể với tôi là em bị bắt nạt và dặn đừng nói với ai thì sao"))
+    told = texts(
+        await chat.say(
+            "parent_guide", "nếu học sinh kể với tôi là em bị bắt nạt và dặn đừng nói với ai thì sao"
+        )
+    )
     assert "Không hứa giữ bí mật" in told and "Không tra hỏi" in told and "111" in told
     pack = texts(await chat.say("parent_guide", topic="lesson", age_band="6-10"))
     assert "Tiết 15 phút" in pack and "Tiết 45 phút" in pack and lib.tip("strangers").title in pack
@@ -173,7 +184,9 @@ async def test_a_teacher_is_recognised_and_gets_the_teachers_kit() -> None:
 
 async def test_a_teacher_writing_first_in_parent_guide_gets_teacher_answers() -> None:
     chat = Conversation()
-    said = texts(await chat.say("parent_guide", "xin gợi ý hoạt động 45 phút dạy học sinh lớp 7 về an toàn trên mạng"))
+    said = texts(
+        await chat.say("parent_guide", "xin gợi ý hoạt động 45 phút dạy học sinh lớp 7 về an toàn trên mạng")
+    )
     assert chat.slots["role"] == "teacher" and "Giáo án an toàn trên mạng cho học sinh 11-14 tuổi" in said
     signs = texts(await chat.say("parent_guide", "giáo viên cần để ý dấu hiệu gì trong lớp"))
     assert signs == lib.teacher_guide("teacher_signs").text

@@ -1,4 +1,5 @@
 """risk_level keeps the highest level seen (bot/slots.py), on a real tracker with the project's domain."""
+
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,15 @@ def test_starts_at_none():
     assert tracker().get_slot("risk_level") == "none"
 
 
-@pytest.mark.parametrize("levels, expected", [
-    (["imminent", "medium"], "imminent"),
-    (["low", "high"], "high"),
-    (["medium"], "medium"),
-    (["high", "none", "low", None], "high"),
-])
+@pytest.mark.parametrize(
+    "levels, expected",
+    [
+        (["imminent", "medium"], "imminent"),
+        (["low", "high"], "high"),
+        (["medium"], "medium"),
+        (["high", "none", "low", None], "high"),
+    ],
+)
 def test_a_milder_message_never_lowers_the_level(levels, expected):
     assert tracker(*levels).get_slot("risk_level") == expected
 

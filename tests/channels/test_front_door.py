@@ -1,4 +1,5 @@
 """The front door of every child channel: empty, huge and flooding messages."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,7 +38,11 @@ async def test_a_huge_message_is_cut_with_a_clear_reply_and_still_read(door) -> 
     text = "em muốn chết " + "a" * 100_000
     admitted, said = await admit(door, text)
     assert said == [texts.TOO_LONG] and "111" in said[0]
-    assert admitted is not None and len(admitted.text) == door.max_chars and admitted.text.startswith("em muốn chết")
+    assert (
+        admitted is not None
+        and len(admitted.text) == door.max_chars
+        and admitted.text.startswith("em muốn chết")
+    )
 
 
 async def test_nul_bytes_are_dropped(door) -> None:
@@ -63,6 +68,7 @@ def test_the_window_slides() -> None:
 
 async def test_a_relay_failure_before_rasa_still_answers_with_111(door, monkeypatch, caplog) -> None:
     """Issue 12 (7): the 111 fallback covered the Rasa call but not the relay step before it."""
+
     async def broken_relay(*_, **__):
         raise RuntimeError("case store down")
 

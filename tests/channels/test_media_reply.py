@@ -1,4 +1,5 @@
 """A photo a child sends is often evidence: it gets thanks and guidance, not a warning (issue 18)."""
+
 from bot.telegram import texts
 
 

@@ -175,9 +175,16 @@ def test_non_text_messages_get_the_channels_own_reply(update: dict, kind: Kind, 
 def fixed_texts() -> dict[str, str]:
     """Every fixed text a child channel sends on its own: each text constant of the module, and the
     group pointer (the command payloads are not texts: "/help")."""
-    found = {name: value for name, value in vars(texts).items()
-             if name.isupper() and isinstance(value, str) and not value.startswith("/")}
-    return {**found, "group_pointer(x_bot)": texts.group_pointer("x_bot"), "group_pointer()": texts.group_pointer(None)}
+    found = {
+        name: value
+        for name, value in vars(texts).items()
+        if name.isupper() and isinstance(value, str) and not value.startswith("/")
+    }
+    return {
+        **found,
+        "group_pointer(x_bot)": texts.group_pointer("x_bot"),
+        "group_pointer()": texts.group_pointer(None),
+    }
 
 
 def test_every_fixed_text_names_111_and_media_text_names_take_it_down() -> None:

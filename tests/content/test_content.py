@@ -2,6 +2,7 @@
 
 A social worker edits these files; this test is what tells them they broke something.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,10 @@ def every_reply():
         for index, question in enumerate(lib.quiz[band]):
             yield f"quiz {band} {question.id}", answers.quiz_question(lib, band, index)
             for choice in range(1, len(question.options) + 1):
-                yield f"quiz {band} {question.id} {choice}", answers.Reply(answers.quiz_feedback(lib, band, index, choice)[1])
+                yield (
+                    f"quiz {band} {question.id} {choice}",
+                    answers.Reply(answers.quiz_feedback(lib, band, index, choice)[1]),
+                )
     yield "ask band", answers.ask_band()
     yield "ask role", answers.ask_role()
     yield "main menu", answers.main_menu()
@@ -114,7 +118,10 @@ def test_every_reply_fits_telegram_and_every_button_leads_somewhere(label, reply
         for name, value in json.loads(match.group(2) or "{}").items():
             assert name in DOMAIN["entities"]
             known = {
-                "topic": {t.id for t in lib.tips} | {g.id for g in lib.guides} | {g.id for g in lib.teacher_guides} | {"lesson"},
+                "topic": {t.id for t in lib.tips}
+                | {g.id for g in lib.guides}
+                | {g.id for g in lib.teacher_guides}
+                | {"lesson"},
                 "app": {a.id for a in lib.apps} | {"all"},
                 "age_band": set(BANDS),
                 "role": {"child", "parent", "teacher"},
@@ -136,5 +143,7 @@ def test_teacher_kit_covers_what_the_issue_asks() -> None:
         assert f"{len(lib.quiz[band])} câu" in pack
         lesson_topics = set(plans["short"] + plans["long"])
         on_topic = [q for q in lib.quiz[band] if q.topic in lesson_topics]
-        assert on_topic and all(q.question in pack for q in on_topic[:3])  # the quick quiz is about the lesson
+        assert on_topic and all(
+            q.question in pack for q in on_topic[:3]
+        )  # the quick quiz is about the lesson
         assert all(lib.tip(t).title in pack for t in plans["long"])

@@ -1,5 +1,6 @@
 """Facts a child-protection reviewer checked (issue 18): each number has a source and a date, and the
 bot states what the sources say. `scripts/validate_content.py` is what `make validate` runs."""
+
 from __future__ import annotations
 
 import shutil
@@ -38,7 +39,11 @@ def _edit(directory: Path, name: str, change) -> None:  # type: ignore[no-untype
 
 def test_a_number_without_a_fact_is_reported(tmp_path: Path) -> None:
     content = _copy(tmp_path)
-    _edit(content, "tips.yml", lambda d: d["topics"][0]["bands"].update({"6-10": "Trẻ 9 tuổi nên ngủ 10 giờ mỗi đêm."}))
+    _edit(
+        content,
+        "tips.yml",
+        lambda d: d["topics"][0]["bands"].update({"6-10": "Trẻ 9 tuổi nên ngủ 10 giờ mỗi đêm."}),
+    )
     problems = validate_content.validate(content)
     assert any("tips.yml privacy" in p and "the number 9 " in p for p in problems)
     assert any("tips.yml privacy" in p and "the number 10 " in p for p in problems)
@@ -69,8 +74,11 @@ def test_the_script_exits_non_zero_on_a_problem(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, str(ROOT / "scripts/validate_content.py"), str(ROOT / "content")])
     assert ok.returncode == 0
     _edit(content, "parents.yml", lambda d: d["topics"][0].pop("facts"))
-    bad = subprocess.run([sys.executable, str(ROOT / "scripts/validate_content.py"), str(content)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/validate_content.py"), str(content)],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1 and "parents.yml family_link" in bad.stdout
     assert load(content).guide("family_link") is not None  # the loader ignores `facts`
 

@@ -1,8 +1,9 @@
 """A fresh case store per test: SQLite always, PostgreSQL when one answers on 127.0.0.1:5432."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -1,6 +1,7 @@
 """Identity and least privilege for counsellors (bot/handoff/access.py): personal API tokens (only their hash
 stored), only the claimer or a supervisor answers and closes (API and Telegram), an append-only audit log
 without text, failed tokens slowed down, reserved sender ids."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -49,7 +50,11 @@ def test_failed_tokens_are_slowed_down() -> None:
 def test_an_anonymised_case_cannot_be_reopened(sqlite_store: HandoffStore) -> None:
     with pytest.raises(CaseError):
         sqlite_store.open_case("deleted:1", "rest", "normal")
-    assert access.reserved_sender("deleted:7") and access.reserved_sender("tg:1") and not access.reserved_sender("web-1")
+    assert (
+        access.reserved_sender("deleted:7")
+        and access.reserved_sender("tg:1")
+        and not access.reserved_sender("web-1")
+    )
 
 
 async def test_api_identity_comes_from_the_token(fake_api, handoff_env, tmp_path, monkeypatch) -> None:
@@ -63,35 +68,54 @@ async def test_api_identity_comes_from_the_token(fake_api, handoff_env, tmp_path
         url = served.url + "/webhooks/counsellor/cases"
         assert (await served.client.get(url, headers=served.api_headers(lan))).status_code == 200
         # the body cannot pass for someone else: the claim is Lan's
-        claimed = await served.client.post(f"{url}/1/claim", json={"counsellor": "Minh"}, headers=served.api_headers(lan))
+        claimed = await served.client.post(
+            f"{url}/1/claim", json={"counsellor": "Minh"}, headers=served.api_headers(lan)
+        )
         assert claimed.json()["counsellor"] == "api:Lan"
         message = {"text": "Chào em."}
-        assert (await served.client.post(f"{url}/1/message", json=message, headers=served.api_headers(minh))).status_code == 403
-        assert (await served.client.post(f"{url}/1/close", json={}, headers=served.api_headers(minh))).status_code == 403
+        assert (
+            await served.client.post(f"{url}/1/message", json=message, headers=served.api_headers(minh))
+        ).status_code == 403
+        assert (
+            await served.client.post(f"{url}/1/close", json={}, headers=served.api_headers(minh))
+        ).status_code == 403
         assert store.get(1).status == CLAIMED
-        assert (await served.client.post(f"{url}/1/message", json=message, headers=served.api_headers(lan))).status_code == 200
+        assert (
+            await served.client.post(f"{url}/1/message", json=message, headers=served.api_headers(lan))
+        ).status_code == 200
         assert (await served.client.get(f"{url}/1", headers=served.api_headers(minh))).status_code == 200
-        assert (await served.client.post(f"{url}/1/close", json={}, headers=served.api_headers(boss))).status_code == 200
+        assert (
+            await served.client.post(f"{url}/1/close", json={}, headers=served.api_headers(boss))
+        ).status_code == 200
         assert store.get(1).status == CLOSED
         log = access.audit_log(store, 1)
         assert [(e["actor"], e["action"]) for e in log] == [
-            ("api:Lan", "claim"), ("api:Lan", "answer"), ("api:Minh", "read"), ("api:Hà", "close"),
+            ("api:Lan", "claim"),
+            ("api:Lan", "answer"),
+            ("api:Minh", "read"),
+            ("api:Hà", "close"),
         ]
         assert "Chào em" not in str(access.audit_log(store))
         # wrong tokens: refused, then slowed down (429) for that client
-        statuses = [(await served.client.get(url, headers=served.api_headers("guess"))).status_code for _ in range(7)]
+        statuses = [
+            (await served.client.get(url, headers=served.api_headers("guess"))).status_code for _ in range(7)
+        ]
         assert statuses[:5] == [401] * 5 and statuses[-1] == 429
 
 
 async def test_telegram_only_the_claimer_answers_and_closes(fake_api, handoff_env, tmp_path) -> None:
-    await run_action(ActionCreateCase(), child_tracker(f"tg:{harness.CHILD}", "telegram", ["có người dọa em"], "high"))
+    await run_action(
+        ActionCreateCase(), child_tracker(f"tg:{harness.CHILD}", "telegram", ["có người dọa em"], "high")
+    )
     store = HandoffStore()
     alert_id = store.sent_results(1, "send")[0]["message_id"]
     telegram, counsellor = channels(fake_api, tmp_path)
     async for served in harness.serve(telegram, counsellor, RecordingRasa()):
         await served.telegram_update(harness.button(1, harness.COUNSELLOR, "handoff:claim:1", alert_id))
         assert store.get(1).counsellor == f"tg:{harness.COUNSELLOR}"
-        await served.telegram_update(harness.group_message(2, OTHER_COUNSELLOR, "để tôi nói", reply_to=alert_id))
+        await served.telegram_update(
+            harness.group_message(2, OTHER_COUNSELLOR, "để tôi nói", reply_to=alert_id)
+        )
         await wait_for_text(fake_api, harness.GROUP, texts.NOT_CLAIMER)
         assert not any("để tôi nói" in t for t in fake_api.sent_texts(harness.CHILD))
         await served.telegram_update(harness.group_message(3, OTHER_COUNSELLOR, "/dong 1"))

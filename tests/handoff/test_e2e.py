@@ -6,6 +6,7 @@ claim is refused, an authorised one works, both children's messages are relayed,
 Telegram reply and API message reach the children (Telegram chat / REST tracker), closing tells the
 child and asks one feedback question, and "xóa dữ liệu" leaves only an anonymous case.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,11 +59,15 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
         async with httpx.AsyncClient(timeout=60) as client:
 
             async def rest(sender: str, text: str) -> str:
-                reply = await client.post(f"{bot.url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+                reply = await client.post(
+                    f"{bot.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                )
                 return _texts(reply.json())
 
             async def telegram(update: dict) -> None:
-                reply = await client.post(bot.url + WEBHOOK_PATH, json=update, headers={SECRET_HEADER: harness.SECRET})
+                reply = await client.post(
+                    bot.url + WEBHOOK_PATH, json=update, headers={SECRET_HEADER: harness.SECRET}
+                )
                 assert reply.status_code == 200, reply.text
 
             def group_alerts() -> list[str]:
@@ -80,13 +85,19 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
             assert case["priority"] == "urgent" and case["channel"] == "rest" and case["status"] == "open"
             claim = await client.post(f"{api}/1/claim", json={"counsellor": "Lan"}, headers=auth)
             assert claim.json()["status"] == "claimed"
-            sent = await client.post(f"{api}/1/message", json={"counsellor": "Lan", "text": "Cô đây."}, headers=auth)
+            sent = await client.post(
+                f"{api}/1/message", json={"counsellor": "Lan", "text": "Cô đây."}, headers=auth
+            )
             assert sent.json() == {"delivered": False, "queued": False, "case": 1}
             events = (await client.get(f"{bot.url}/conversations/web-e2e/tracker")).json()["events"]
-            assert texts.COUNSELLOR_PREFIX + "Cô đây." in [e.get("text") for e in events if e["event"] == "bot"]
+            assert texts.COUNSELLOR_PREFIX + "Cô đây." in [
+                e.get("text") for e in events if e["event"] == "bot"
+            ]
             # the REST child's answer goes to the counsellors, not to the bot
             assert await rest("web-e2e", "em đang ở nhà một mình") == ""
-            await _until(lambda: "[Ca #1] em đang ở nhà một mình" in fake_api.sent_texts(harness.GROUP), "REST relay")
+            await _until(
+                lambda: "[Ca #1] em đang ở nhà một mình" in fake_api.sent_texts(harness.GROUP), "REST relay"
+            )
             # the counsellor closes: the child is told (111) and asked one question; "có" is thanked and kept
             closed = await client.post(f"{api}/1/close", json={"counsellor": "Lan"}, headers=auth)
             assert closed.json()["status"] == "closed"
@@ -113,7 +124,9 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
             await telegram(harness.button(3, harness.STRANGER, "handoff:claim:2", alert_id))
             assert fake_api.calls_of("answerCallbackQuery")[-1]["text"] == texts.NOT_ALLOWED
             await telegram(harness.button(4, harness.COUNSELLOR, "handoff:claim:2", alert_id))
-            await _until(lambda: texts.CLAIMED in fake_api.sent_texts(harness.CHILD), "the child told of the claim")
+            await _until(
+                lambda: texts.CLAIMED in fake_api.sent_texts(harness.CHILD), "the child told of the claim"
+            )
             assert "Đã được nhận" in fake_api.calls_of("editMessageText")[-1]["text"]
             before = len(fake_api.sent_texts(harness.CHILD))
             await telegram(tg.text(5, harness.CHILD, "em sợ lắm"))
@@ -128,22 +141,35 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
                 lambda: texts.COUNSELLOR_PREFIX + "Em đang ở đâu?" in fake_api.sent_texts(harness.CHILD),
                 "the counsellor's reply on Telegram",
             )
-            events = (await client.get(f"{bot.url}/conversations/tg:{harness.CHILD}/tracker")).json()["events"]
-            assert texts.COUNSELLOR_PREFIX + "Em đang ở đâu?" in [e.get("text") for e in events if e["event"] == "bot"]
+            events = (await client.get(f"{bot.url}/conversations/tg:{harness.CHILD}/tracker")).json()[
+                "events"
+            ]
+            assert texts.COUNSELLOR_PREFIX + "Em đang ở đâu?" in [
+                e.get("text") for e in events if e["event"] == "bot"
+            ]
             assert "em sợ lắm" in [e.get("text") for e in events if e["event"] == "user"]
             await telegram(harness.group_message(7, harness.COUNSELLOR, "/dong 2"))
-            await _until(lambda: any("kết thúc" in t for t in fake_api.sent_texts(harness.CHILD)), "close notice")
+            await _until(
+                lambda: any("kết thúc" in t for t in fake_api.sent_texts(harness.CHILD)), "close notice"
+            )
             question = await _until(
                 lambda: [p for p in fake_api.sent_messages(harness.CHILD) if "có giúp được bạn" in p["text"]],
                 "the feedback question",
             )
             assert "inline_keyboard" in str(question[-1].get("reply_markup"))
             await telegram(tg.text(8, harness.CHILD, "không"))
-            await _until(lambda: any("chuyển lời" in t for t in fake_api.sent_texts(harness.CHILD)), "feedback reply")
+            await _until(
+                lambda: any("chuyển lời" in t for t in fake_api.sent_texts(harness.CHILD)), "feedback reply"
+            )
             full = (await client.get(f"{api}/2", headers=auth)).json()
             assert full["status"] == "closed" and full["priority"] == "high"
             assert [e["kind"] for e in full["history"]] == [
-                "created", "claimed", "child_message", "counsellor_message", "closed", "feedback"
+                "created",
+                "claimed",
+                "child_message",
+                "counsellor_message",
+                "closed",
+                "feedback",
             ]
             assert full["history"][-1]["detail"] == "not_helpful"
 
@@ -155,7 +181,9 @@ async def test_children_reach_a_counsellor_end_to_end(trained_model: str, fake_a
             assert full["summary"] == "" and all(e["detail"] is None for e in full["history"])
             assert full["conversation_id"] == "deleted:2"
             assert full["priority"] == "high" and full["risk_category"] == "disclose_sexual_exploitation"
-            events = (await client.get(f"{bot.url}/conversations/tg:{harness.CHILD}/tracker")).json()["events"]
+            events = (await client.get(f"{bot.url}/conversations/tg:{harness.CHILD}/tracker")).json()[
+                "events"
+            ]
             assert not [e for e in events if e["event"] in ("user", "bot")]
     finally:
         await asyncio.to_thread(bot.stop)

@@ -6,6 +6,7 @@ told) -> the child's message is relayed -> the counsellor's Telegram reply reach
 conversation history -> /dong closes. Plus: a restart in the middle, Telegram failing then recovering
 (alert delivered once), timeouts, and the counsellor HTTP API for a REST child.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,7 +43,9 @@ async def test_telegram_child_to_counsellor_and_back(fake_api, handoff_env, tmp_
     assert said == [texts.CASE_CREATED_URGENT] and "111" in said[0] and "115" in said[0]
     # 2. The alert, with its claim button, is already in the counsellors' group (sent by the action).
     [alert] = alerts(fake_api)
-    assert "[Ca #1]" in alert["text"] and "KHẨN CẤP" in alert["text"] and "disclose_self_harm" in alert["text"]
+    assert (
+        "[Ca #1]" in alert["text"] and "KHẨN CẤP" in alert["text"] and "disclose_self_harm" in alert["text"]
+    )
     assert "0912345678" not in alert["text"] and "Lan" not in alert["text"] and "[SĐT]" in alert["text"]
     assert markup_data(alert) == ["handoff:claim:1"]
     store = HandoffStore()
@@ -51,12 +54,18 @@ async def test_telegram_child_to_counsellor_and_back(fake_api, handoff_env, tmp_
     telegram, counsellor = channels(fake_api, tmp_path)
     async for served in harness.serve(telegram, counsellor, rasa):
         # 3. A stranger in the group cannot claim.
-        assert (await served.telegram_update(harness.button(1, harness.STRANGER, "handoff:claim:1", alert_message_id))).status_code == 200
+        assert (
+            await served.telegram_update(
+                harness.button(1, harness.STRANGER, "handoff:claim:1", alert_message_id)
+            )
+        ).status_code == 200
         refused = fake_api.calls_of("answerCallbackQuery")[-1]
         assert refused["text"] == texts.NOT_ALLOWED
         assert store.get(1).status == OPEN
         # 4. A counsellor claims: the alert is edited, the child is told.
-        await served.telegram_update(harness.button(2, harness.COUNSELLOR, "handoff:claim:1", alert_message_id))
+        await served.telegram_update(
+            harness.button(2, harness.COUNSELLOR, "handoff:claim:1", alert_message_id)
+        )
         case = store.get(1)
         assert case.status == CLAIMED and case.counsellor == f"tg:{harness.COUNSELLOR}"
         edit = fake_api.calls_of("editMessageText")[-1]
@@ -74,12 +83,18 @@ async def test_telegram_child_to_counsellor_and_back(fake_api, handoff_env, tmp_
         # 7. The counsellor answers by replying to the relayed message: the child gets it.
         mapped = _relay_ids(store)
         assert mapped and store.case_of_message(harness.GROUP, mapped[-1]) == 1
-        await served.telegram_update(harness.group_message(11, harness.STRANGER, "để tôi trả lời", reply_to=mapped[-1]))
+        await served.telegram_update(
+            harness.group_message(11, harness.STRANGER, "để tôi trả lời", reply_to=mapped[-1])
+        )
         await wait_for_text(fake_api, harness.GROUP, texts.NOT_ALLOWED)
         await served.telegram_update(
-            harness.group_message(12, harness.COUNSELLOR, "Cô đây, em đang ở chỗ an toàn chứ?", reply_to=mapped[-1])
+            harness.group_message(
+                12, harness.COUNSELLOR, "Cô đây, em đang ở chỗ an toàn chứ?", reply_to=mapped[-1]
+            )
         )
-        await wait_for_text(fake_api, harness.CHILD, texts.COUNSELLOR_PREFIX + "Cô đây, em đang ở chỗ an toàn chứ?")
+        await wait_for_text(
+            fake_api, harness.CHILD, texts.COUNSELLOR_PREFIX + "Cô đây, em đang ở chỗ an toàn chứ?"
+        )
         bot_texts = [e.text for e in await served.agent.events(CHILD_SENDER) if isinstance(e, BotUttered)]
         assert texts.COUNSELLOR_PREFIX + "Cô đây, em đang ở chỗ an toàn chứ?" in bot_texts
         # 8. A new imminent disclosure during the relay still reaches Rasa (111) and is relayed.
@@ -101,13 +116,17 @@ def _relay_ids(store: HandoffStore) -> list[int]:
     import sqlalchemy as sa
 
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.text("select message_id from handoff_outbox where kind = 'relay' and case_id = 1"))
+        rows = conn.execute(
+            sa.text("select message_id from handoff_outbox where kind = 'relay' and case_id = 1")
+        )
         return [r[0] for r in rows]
 
 
 async def test_telegram_down_during_an_alert_then_delivered_once(fake_api, handoff_env) -> None:
     fake_api.fail_next("sendMessage", status=502, retry_after=None, description="Bad Gateway")
-    said = await run_action(ActionCreateCase(), child_tracker("web-7", "rest", ["có người dọa tung ảnh"], "high"))
+    said = await run_action(
+        ActionCreateCase(), child_tracker("web-7", "rest", ["có người dọa tung ảnh"], "high")
+    )
     assert said == [texts.CASE_CREATED]
     assert alerts(fake_api) == []
     store = HandoffStore()
@@ -175,24 +194,32 @@ async def test_unclaimed_case_is_realerted_then_overdue(fake_api, handoff_env, m
 
 
 async def test_counsellor_http_api_for_a_rest_child(fake_api, handoff_env, tmp_path) -> None:
-    await run_action(ActionCreateCase(), child_tracker("web-1", "rest", ["tụi nó chửi em", "mail em a@b.vn"], "medium"))
+    await run_action(
+        ActionCreateCase(), child_tracker("web-1", "rest", ["tụi nó chửi em", "mail em a@b.vn"], "medium")
+    )
     await run_action(ActionCreateUrgentCase(), child_tracker("web-2", "rest", ["em muốn chết"]))
     telegram, counsellor = channels(fake_api, tmp_path)
     async for served in harness.serve(telegram, counsellor, RecordingRasa()):
         base = served.url + "/webhooks/counsellor/cases"
         assert (await served.client.get(base)).status_code == 401
         assert (await served.client.get(base, headers=served.api_headers("wrong"))).status_code == 401
-        listed = (await served.client.get(base + "?status=open", headers=served.api_headers())).json()["cases"]
+        listed = (await served.client.get(base + "?status=open", headers=served.api_headers())).json()[
+            "cases"
+        ]
         assert [c["priority"] for c in listed] == ["urgent", "normal"]  # queue order
         case_id = listed[1]["id"]
         assert "[EMAIL]" in listed[1]["summary"] and "a@b.vn" not in listed[1]["summary"]
         body = {"counsellor": "Lan"}
         message = {"counsellor": "Lan", "text": "Chào em, cô là tư vấn viên."}
         url = f"{base}/{case_id}"
-        assert (await served.client.post(url + "/message", json=message, headers=served.api_headers())).status_code == 409
+        assert (
+            await served.client.post(url + "/message", json=message, headers=served.api_headers())
+        ).status_code == 409
         claimed = await served.client.post(url + "/claim", json=body, headers=served.api_headers())
         assert claimed.status_code == 200 and claimed.json()["status"] == "claimed"
-        again = await served.client.post(url + "/claim", json={"counsellor": "Minh"}, headers=served.api_headers())
+        again = await served.client.post(
+            url + "/claim", json={"counsellor": "Minh"}, headers=served.api_headers()
+        )
         assert again.status_code == 409
         sent = await served.client.post(url + "/message", json=message, headers=served.api_headers())
         assert sent.status_code == 200 and sent.json()["delivered"] is False  # REST: in the tracker only
@@ -202,7 +229,16 @@ async def test_counsellor_http_api_for_a_rest_child(fake_api, handoff_env, tmp_p
         assert closed.json()["status"] == "closed"
         full = (await served.client.get(url, headers=served.api_headers())).json()
         assert [e["kind"] for e in full["history"]] == ["created", "claimed", "counsellor_message", "closed"]
-        for key in ("id", "created_at", "priority", "risk_category", "channel", "summary", "status", "counsellor"):
+        for key in (
+            "id",
+            "created_at",
+            "priority",
+            "risk_category",
+            "channel",
+            "summary",
+            "status",
+            "counsellor",
+        ):
             assert key in full
         assert (await served.client.get(base + "/999", headers=served.api_headers())).status_code == 404
 
@@ -211,7 +247,9 @@ async def test_api_disabled_without_token(fake_api, handoff_env, monkeypatch, tm
     monkeypatch.delenv("COUNSELLOR_API_TOKEN")
     telegram, counsellor = channels(fake_api, tmp_path)
     async for served in harness.serve(telegram, counsellor, RecordingRasa()):
-        reply = await served.client.get(served.url + "/webhooks/counsellor/cases", headers=served.api_headers("x"))
+        reply = await served.client.get(
+            served.url + "/webhooks/counsellor/cases", headers=served.api_headers("x")
+        )
         assert reply.status_code == 503
 
 
@@ -232,7 +270,9 @@ async def test_child_cancels_a_waiting_request(fake_api, handoff_env) -> None:
     assert store.get(1).status == OPEN and len(alerts(fake_api)) == 2
 
 
-async def test_an_adult_reporting_hears_the_notice_in_an_adults_voice(fake_api, handoff_env, monkeypatch) -> None:
+async def test_an_adult_reporting_hears_the_notice_in_an_adults_voice(
+    fake_api, handoff_env, monkeypatch
+) -> None:
     monkeypatch.delenv("COUNSELLOR_CHAT_ID")
     tracker = child_tracker("web-10", "rest", ["con tôi để lại thư rồi tắt máy"], "imminent")
     tracker.slots["reporter"] = "adult"

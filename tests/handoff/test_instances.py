@@ -4,6 +4,7 @@ worker, and still every alert is sent by exactly one of them and every re-alert 
 Each "instance" here is its own HandoffStore (its own engine and connections) in its own thread and
 event loop, as in separate processes. Skips without PostgreSQL on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,9 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

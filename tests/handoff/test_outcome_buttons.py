@@ -5,6 +5,7 @@ message edited each time) -> the outcome recorded once with the right codes. Als
 skipped (the case stays "missing outcome"), a stranger's tap refused, a second record answered politely,
 a restart between taps, and a question that Telegram refuses never undoing the close.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,13 @@ import pytest
 
 from actions.handoff import ActionCreateCase
 from bot.channels import telegram_outcome
-from bot.telegram.client import TelegramSender, make_bot
 from bot.channels.telegram_outcome import Draft, Stale
-from bot.telegram.settings import TelegramSettings
 from bot.handoff import access, outcomes, service, texts
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import CLOSED, HandoffStore
 from bot.reports import events
-
+from bot.telegram.client import TelegramSender, make_bot
+from bot.telegram.settings import TelegramSettings
 from tests.support import handoff_harness as harness
 from tests.support.handoff_harness import RecordingRasa, channels, child_tracker, markup_data, run_action
 
@@ -52,7 +52,9 @@ def last(api: Any, method: str) -> dict[str, Any]:
 
 async def open_telegram_case() -> tuple[HandoffStore, int]:
     """A child's case on Telegram, alerted to the group; returns the store and the alert's message id."""
-    await run_action(ActionCreateCase(), child_tracker(f"tg:{harness.CHILD}", "telegram", ["có người dọa em"], "high"))
+    await run_action(
+        ActionCreateCase(), child_tracker(f"tg:{harness.CHILD}", "telegram", ["có người dọa em"], "high")
+    )
     store = HandoffStore()
     return store, store.sent_results(1, "send")[0]["message_id"]
 
@@ -73,9 +75,15 @@ async def test_close_asks_and_records_one_tap_each(fake_api, handoff_env, tmp_pa
         qid, asked = question(fake_api, 1)
         assert int(asked["chat_id"]) == harness.GROUP and asked["text"].startswith("[Ca #1] Ca đã đóng.")
         assert texts.OUTCOME_QUESTIONS["outcome"] in asked["text"]
-        assert markup_data(asked) == [f"handoff:outcome:1:{c}" for c in outcomes.OUTCOMES] + ["handoff:outcome:1:skip"]
+        assert markup_data(asked) == [f"handoff:outcome:1:{c}" for c in outcomes.OUTCOMES] + [
+            "handoff:outcome:1:skip"
+        ]
         assert titles(asked) == [
-            "Đã hỗ trợ, trẻ an toàn", "Đã chuyển gửi", "Trẻ không trả lời nữa", "Không phải ca thật", "Bỏ qua",
+            "Đã hỗ trợ, trẻ an toàn",
+            "Đã chuyển gửi",
+            "Trẻ không trả lời nữa",
+            "Không phải ca thật",
+            "Bỏ qua",
         ]
         # 2. Outcome -> the same message now asks for the referral targets.
         await tap(served, 3, "handoff:outcome:1:referred", qid)
@@ -83,7 +91,8 @@ async def test_close_asks_and_records_one_tap_each(fake_api, handoff_env, tmp_pa
         assert int(edit["message_id"]) == qid and int(edit["chat_id"]) == harness.GROUP
         assert "Kết quả: Đã chuyển gửi" in edit["text"] and texts.OUTCOME_QUESTIONS["ref"] in edit["text"]
         assert markup_data(edit) == [f"handoff:ref:1:{r}" for r in outcomes.REFERRALS] + [
-            "handoff:ref:1:done", "handoff:ref:1:skip",
+            "handoff:ref:1:done",
+            "handoff:ref:1:skip",
         ]
         # 3. Referral targets are toggles: police on, school on, police off again, health on.
         for update_id, code in ((4, "police_113"), (5, "school"), (6, "police_113"), (7, "health")):
@@ -98,26 +107,37 @@ async def test_close_asks_and_records_one_tap_each(fake_api, handoff_env, tmp_pa
         # 4. "Xong" -> who reported; 5. the last tap records the outcome once.
         await tap(served, 9, "handoff:ref:1:done", qid)
         edit = last(fake_api, "editMessageText")
-        assert "Chuyển gửi: Y tế, Nhà trường" in edit["text"] and texts.OUTCOME_QUESTIONS["who"] in edit["text"]
+        assert (
+            "Chuyển gửi: Y tế, Nhà trường" in edit["text"] and texts.OUTCOME_QUESTIONS["who"] in edit["text"]
+        )
         assert titles(edit) == ["Trẻ tự kể", "Cha mẹ", "Thầy cô", "Người lớn khác", "Bỏ qua"]
         await tap(served, 10, "handoff:who:1:teacher", qid)
     assert outcomes.get(store.engine, 1).to_json() == {
-        "outcome": "referred", "referrals": ["health", "school"], "reporter": "teacher",
+        "outcome": "referred",
+        "referrals": ["health", "school"],
+        "reporter": "teacher",
     }
     edit = last(fake_api, "editMessageText")
-    assert int(edit["message_id"]) == qid and not markup_data(edit)  # the keyboard is gone: nobody records twice
+    assert int(edit["message_id"]) == qid and not markup_data(
+        edit
+    )  # the keyboard is gone: nobody records twice
     assert edit["text"].startswith(f"[Ca #1] ✅ Đã ghi kết quả (tg:{COUNSELLOR}).")
     assert "Kết quả: Đã chuyển gửi\nChuyển gửi: Y tế, Nhà trường\nNgười báo: Thầy cô" in edit["text"]
     assert last(fake_api, "answerCallbackQuery")["text"] == texts.OUTCOME_SAVED
     assert service.missing_outcomes(store) == []
     assert (f"tg:{COUNSELLOR}", "outcome") in [(e["actor"], e["action"]) for e in access.audit_log(store, 1)]
     month = events.today().strftime("%Y-%m")
-    counted = [(e["kind"], e["referral"] or e["reporter"]) for e in events.month_events(month)
-               if e["kind"] in ("case_outcome", "referral")]
+    counted = [
+        (e["kind"], e["referral"] or e["reporter"])
+        for e in events.month_events(month)
+        if e["kind"] in ("case_outcome", "referral")
+    ]
     assert counted == [("case_outcome", "teacher"), ("referral", "health"), ("referral", "school")]
 
 
-async def test_skipping_every_question_leaves_the_case_missing_outcome(fake_api, handoff_env, tmp_path) -> None:
+async def test_skipping_every_question_leaves_the_case_missing_outcome(
+    fake_api, handoff_env, tmp_path
+) -> None:
     store, alert_id = await open_telegram_case()
     telegram, counsellor = channels(fake_api, tmp_path)
     async for served in harness.serve(telegram, counsellor, RecordingRasa()):
@@ -200,7 +220,9 @@ async def test_a_restart_between_taps_loses_nothing(fake_api, handoff_env, tmp_p
         await tap(served, 6, "handoff:ref:1:done", qid)
         await tap(served, 7, "handoff:who:1:skip", qid)
     assert outcomes.get(store.engine, 1).to_json() == {
-        "outcome": "stopped_answering", "referrals": ["111", "platform_takedown"], "reporter": None,
+        "outcome": "stopped_answering",
+        "referrals": ["111", "platform_takedown"],
+        "reporter": None,
     }
     assert "Người báo: (bỏ qua)" in last(fake_api, "editMessageText")["text"]
 
@@ -210,7 +232,9 @@ async def test_a_refused_question_never_undoes_the_close(fake_api, handoff_env, 
     settings = HandoffSettings(chat_id=None)
     case = service.request_counsellor(store, settings, "web-1", "rest", "high", "disclose_grooming").case
     service.close(store, settings, case.id, f"tg:{COUNSELLOR}")
-    telegram_settings = TelegramSettings(token=fake_api.token, api_url=fake_api.api_url, webhook_secret=harness.SECRET)
+    telegram_settings = TelegramSettings(
+        token=fake_api.token, api_url=fake_api.api_url, webhook_secret=harness.SECRET
+    )
     sender = TelegramSender(make_bot(telegram_settings), telegram_settings)
     fake_api.fail_next("sendMessage", status=403, description="Forbidden: bot was kicked from the group chat")
     with caplog.at_level(logging.ERROR):

@@ -8,6 +8,7 @@
   the bot answers high disclosures again (settable clock, no sleeping).
 - A hung case database never blocks the event loop and ends in the 111 reply and an ERROR log.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,9 +39,14 @@ from tests.support.proxy import BlackHole
 CHILD_SENDER = f"tg:{harness.CHILD}"
 
 
-def child_tracker(sender: str, texts_: list[str], level: str | None = None, source: str | None = None) -> Tracker:
+def child_tracker(
+    sender: str, texts_: list[str], level: str | None = None, source: str | None = None
+) -> Tracker:
     meta = {"source": source} if source else {}
-    events = [{"event": "user", "text": t, "input_channel": "rest", "parse_data": {}, "metadata": meta} for t in texts_]
+    events = [
+        {"event": "user", "text": t, "input_channel": "rest", "parse_data": {}, "metadata": meta}
+        for t in texts_
+    ]
     slots = {"risk_level": level, "risk_category": "disclose_self_harm" if level == "imminent" else None}
     return Tracker(sender, slots, {}, events, False, None, {}, "action_listen")
 
@@ -95,8 +101,12 @@ async def test_long_relay_fits(fake_api, handoff_env) -> None:
     assert telegram_len(relayed) <= 4096 and store.pending_outbox() == 0
 
 
-async def test_permanent_refusal_is_not_retried_and_falls_back_to_a_short_alert(fake_api, handoff_env) -> None:
-    fake_api.fail_next("sendMessage", status=400, retry_after=None, description="Bad Request: can't parse entities")
+async def test_permanent_refusal_is_not_retried_and_falls_back_to_a_short_alert(
+    fake_api, handoff_env
+) -> None:
+    fake_api.fail_next(
+        "sendMessage", status=400, retry_after=None, description="Bad Request: can't parse entities"
+    )
     said = await run_action(ActionCreateCase(), child_tracker("web-400", ["có người dọa tung ảnh"], "high"))
     assert said == [texts.CASE_CREATED]
     store = HandoffStore()
@@ -116,7 +126,9 @@ async def test_permanent_refusal_is_not_retried_and_falls_back_to_a_short_alert(
 
 async def test_undeliverable_alert_is_reported(fake_api, handoff_env, caplog) -> None:
     for _ in range(2):  # the alert, then its short fallback: the bot was removed from the group
-        fake_api.fail_next("sendMessage", status=403, retry_after=None, description="Forbidden: bot was kicked")
+        fake_api.fail_next(
+            "sendMessage", status=403, retry_after=None, description="Forbidden: bot was kicked"
+        )
     caplog.set_level(logging.INFO)
     said = await run_action(ActionCreateUrgentCase(), child_tracker("web-403", ["em muốn chết"], "imminent"))
     assert "111" in said[0]
@@ -127,7 +139,9 @@ async def test_undeliverable_alert_is_reported(fake_api, handoff_env, caplog) ->
     assert "alert_undelivered" in [e.kind for e in store.get(1, with_history=True).history]
     calls = len(fake_api.calls_of("sendMessage", ok_only=False))
     await notify.deliver_due(store, notify.make_alert_bot(HandoffSettings.from_env()))
-    assert len(fake_api.calls_of("sendMessage", ok_only=False)) == calls == 2  # given up, not retried 12 times
+    assert (
+        len(fake_api.calls_of("sendMessage", ok_only=False)) == calls == 2
+    )  # given up, not retried 12 times
 
 
 # --- finding 3: floods --------------------------------------------------------------------
@@ -137,7 +151,9 @@ async def test_outbox_sends_the_most_urgent_first(fake_api, handoff_env, monkeyp
     settings, store = HandoffSettings.from_env(), HandoffStore()
     for i in range(60):
         service.request_counsellor(store, settings, f"web-n{i}", "rest", "low", None, [f"buồn {i}"])
-    real = service.request_counsellor(store, settings, "web-real", "rest", "imminent", "disclose_self_harm", ["x"])
+    real = service.request_counsellor(
+        store, settings, "web-real", "rest", "imminent", "disclose_self_harm", ["x"]
+    )
     await notify.deliver_due(store, notify.make_alert_bot(settings))
     first = group_texts(fake_api)[0]
     assert first.startswith(f"[Ca #{real.case.id}]") and "KHẨN CẤP" in first
@@ -145,17 +161,23 @@ async def test_outbox_sends_the_most_urgent_first(fake_api, handoff_env, monkeyp
     assert group_texts(fake_api)[1].startswith("[Ca #1]")
 
 
-async def test_flood_from_one_address_collapses_and_a_real_case_goes_first(fake_api, handoff_env, monkeypatch) -> None:
+async def test_flood_from_one_address_collapses_and_a_real_case_goes_first(
+    fake_api, handoff_env, monkeypatch
+) -> None:
     monkeypatch.setenv("HANDOFF_CASES_PER_SOURCE_HOUR", "3")
     clock = Clock()
     settings, store = HandoffSettings.from_env(), HandoffStore(clock=clock)
     bot = notify.make_alert_bot(settings)
     attacker = service.source_of("203.0.113.9")
     for i in range(100):  # fresh sender ids (REST, new web sessions), one client address
-        said = service.request_counsellor(store, settings, f"web-f{i}", "rest", "imminent", None, ["x"], attacker)
+        said = service.request_counsellor(
+            store, settings, f"web-f{i}", "rest", "imminent", None, ["x"], attacker
+        )
         assert "111" in said.reply
         await notify.deliver_due(store, bot)  # like the action's immediate delivery
-    real = service.request_counsellor(store, settings, "web-real", "rest", "imminent", None, ["y"], service.source_of("198.51.100.7"))
+    real = service.request_counsellor(
+        store, settings, "web-real", "rest", "imminent", None, ["y"], service.source_of("198.51.100.7")
+    )
     await notify.deliver_due(store, bot)
     alerts = [t.split("]")[0] for t in group_texts(fake_api) if t.startswith("[Ca #")]
     assert alerts == ["[Ca #1", "[Ca #2", "[Ca #3", f"[Ca #{real.case.id}"] and real.case.id == 101
@@ -174,7 +196,9 @@ async def test_a_burst_across_many_addresses_collapses(fake_api, handoff_env, mo
     clock = Clock()
     settings, store = HandoffSettings.from_env(), HandoffStore(clock=clock)
     for i in range(40):
-        service.request_counsellor(store, settings, f"web-b{i}", "rest", "high", None, ["x"], service.source_of(f"10.0.{i}.1"))
+        service.request_counsellor(
+            store, settings, f"web-b{i}", "rest", "high", None, ["x"], service.source_of(f"10.0.{i}.1")
+        )
     clock.advance(1)
     await notify.deliver_due(store, notify.make_alert_bot(settings))
     sent = group_texts(fake_api)
@@ -187,7 +211,9 @@ async def test_rate_limit_ends_the_pass_and_is_retried(fake_api, handoff_env, mo
     settings, store = HandoffSettings.from_env(), HandoffStore()
     fake_api.fail_next("sendMessage", status=429, retry_after=1)
     for i in range(3):
-        service.request_counsellor(store, settings, f"web-r{i}", "rest", "high", None, ["x"], service.source_of(f"10.1.{i}.1"))
+        service.request_counsellor(
+            store, settings, f"web-r{i}", "rest", "high", None, ["x"], service.source_of(f"10.1.{i}.1")
+        )
     bot = notify.make_alert_bot(settings)
     assert await notify.deliver_due(store, bot) == 0
     assert len(fake_api.calls_of("sendMessage", ok_only=False)) == 1  # the pass stopped at the 429
@@ -224,7 +250,10 @@ async def test_silent_counsellor_realerts_gives_111_and_lets_the_bot_answer(
     case, _ = store.open_case(CHILD_SENDER, "telegram", "high")
     service.claim(store, settings, case.id, f"tg:{harness.COUNSELLOR}")
     tg_settings = TelegramSettings(
-        token=fake_api.token, api_url=fake_api.api_url, webhook_secret=harness.SECRET, state_db=tmp_path / "tg.sqlite3"
+        token=fake_api.token,
+        api_url=fake_api.api_url,
+        webhook_secret=harness.SECRET,
+        state_db=tmp_path / "tg.sqlite3",
     )
     counsellor = CounsellorInput(settings, store)
     async for served in harness.serve(TelegramInput(tg_settings), counsellor, None):
@@ -233,7 +262,9 @@ async def test_silent_counsellor_realerts_gives_111_and_lets_the_bot_answer(
         # A high disclosure while the counsellor is there: relayed, the bot stays quiet.
         assert await relay_if_claimed(agent, CHILD_SENDER, "em sợ lắm", "telegram", settings, store)
         clock.advance(9)
-        assert await relay_if_claimed(agent, CHILD_SENDER, "có người dụ em gửi ảnh", "telegram", settings, store)
+        assert await relay_if_claimed(
+            agent, CHILD_SENDER, "có người dụ em gửi ảnh", "telegram", settings, store
+        )
         await counsellor.run_once(served.app)
         assert not any("chưa trả lời trẻ" in t for t in group_texts(fake_api))
         # 10 minutes after the first unanswered message: the group is re-alerted, the child told 111.
@@ -241,15 +272,21 @@ async def test_silent_counsellor_realerts_gives_111_and_lets_the_bot_answer(
         await counsellor.run_once(served.app)
         [silent] = [t for t in group_texts(fake_api) if "chưa trả lời trẻ" in t]
         assert f"tg:{harness.COUNSELLOR}" in silent and "10 phút" in silent
-        assert texts.COUNSELLOR_SILENT in fake_api.sent_texts(harness.CHILD) and "111" in texts.COUNSELLOR_SILENT
+        assert (
+            texts.COUNSELLOR_SILENT in fake_api.sent_texts(harness.CHILD) and "111" in texts.COUNSELLOR_SILENT
+        )
         await counsellor.run_once(served.app)  # once per silence
         assert sum("chưa trả lời trẻ" in t for t in group_texts(fake_api)) == 1
         assert sum(t == texts.COUNSELLOR_SILENT for t in fake_api.sent_texts(harness.CHILD)) == 1
         # While the counsellor is silent, a high disclosure gets the bot's hotline reply (not relayed only).
-        assert not await relay_if_claimed(agent, CHILD_SENDER, "người đó lại dụ em", "telegram", settings, store)
+        assert not await relay_if_claimed(
+            agent, CHILD_SENDER, "người đó lại dụ em", "telegram", settings, store
+        )
         assert await relay_if_claimed(agent, CHILD_SENDER, "alo", "telegram", settings, store)  # low: relayed
         # The counsellor answers: the bot is quiet again, and the clock starts over.
-        await send_counsellor_message(served.app, store, store.get(case.id), f"tg:{harness.COUNSELLOR}", "Cô đây.")
+        await send_counsellor_message(
+            served.app, store, store.get(case.id), f"tg:{harness.COUNSELLOR}", "Cô đây."
+        )
         assert await relay_if_claimed(agent, CHILD_SENDER, "nó lại dụ em", "telegram", settings, store)
         clock.advance(11)
         await counsellor.run_once(served.app)
@@ -273,7 +310,7 @@ class LoopWatch:
             self.gap = max(self.gap, now - last)
             last = now
 
-    def __enter__(self) -> "LoopWatch":
+    def __enter__(self) -> LoopWatch:
         self._started = time.monotonic()
         self._task = asyncio.ensure_future(self._tick())
         return self
@@ -283,7 +320,9 @@ class LoopWatch:
         self._task.cancel()
 
 
-async def test_hung_postgres_gives_111_without_freezing_the_loop(fake_api, handoff_env, monkeypatch, caplog) -> None:
+async def test_hung_postgres_gives_111_without_freezing_the_loop(
+    fake_api, handoff_env, monkeypatch, caplog
+) -> None:
     hole = BlackHole(hold=8.0)
     monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{hole.port}/test")
     monkeypatch.setenv("DATABASE_TIMEOUT_SECONDS", "2")
@@ -291,7 +330,9 @@ async def test_hung_postgres_gives_111_without_freezing_the_loop(fake_api, hando
     try:
         with LoopWatch() as watch:
             started = time.monotonic()
-            said = await run_action(ActionCreateUrgentCase(), child_tracker("web-hung", ["em muốn chết"], "imminent"))
+            said = await run_action(
+                ActionCreateUrgentCase(), child_tracker("web-hung", ["em muốn chết"], "imminent")
+            )
             took = time.monotonic() - started
             await asyncio.sleep(0.2)
         assert said == [texts.STORE_DOWN] and "111" in said[0]
@@ -309,7 +350,9 @@ async def test_hung_postgres_relay_lets_the_bot_answer_without_freezing(monkeypa
     try:
         with LoopWatch() as watch:
             started = time.monotonic()
-            relayed = await relay_if_claimed(None, "web-x", "em sợ", "rest", HandoffSettings.from_env({}), store)
+            relayed = await relay_if_claimed(
+                None, "web-x", "em sợ", "rest", HandoffSettings.from_env({}), store
+            )
             took = time.monotonic() - started
             await asyncio.sleep(0.2)
         assert relayed is False  # the front door hands the message to Rasa, which answers
@@ -319,7 +362,9 @@ async def test_hung_postgres_relay_lets_the_bot_answer_without_freezing(monkeypa
         hole.close()
 
 
-async def test_locked_sqlite_does_not_freeze_the_worker(fake_api, handoff_env, monkeypatch, tmp_path, caplog) -> None:
+async def test_locked_sqlite_does_not_freeze_the_worker(
+    fake_api, handoff_env, monkeypatch, tmp_path, caplog
+) -> None:
     monkeypatch.setenv("DATABASE_TIMEOUT_SECONDS", "1")
     db = tmp_path / "locked.db"
     store = HandoffStore(f"sqlite:///{db}")
@@ -356,7 +401,12 @@ async def test_locked_sqlite_does_not_freeze_the_worker(fake_api, handoff_env, m
 def test_default_limits_are_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "handoff.md").read_text(encoding="utf-8")
     defaults = IntakeLimits()
-    for name in ("HANDOFF_CASES_PER_SOURCE_HOUR", "HANDOFF_ALERTS_PER_MINUTE", "HANDOFF_REPLY_TIMEOUT_MIN", "DATABASE_TIMEOUT_SECONDS"):
+    for name in (
+        "HANDOFF_CASES_PER_SOURCE_HOUR",
+        "HANDOFF_ALERTS_PER_MINUTE",
+        "HANDOFF_REPLY_TIMEOUT_MIN",
+        "DATABASE_TIMEOUT_SECONDS",
+    ):
         assert name in doc
     assert defaults.per_source_hour == 3 and defaults.alerts_per_minute == 10
 
@@ -376,8 +426,10 @@ def test_a_database_of_the_previous_release_gets_the_new_columns(tmp_path: Path)
 
     from bot.handoff.store import Base
 
-    new = {"handoff_cases": {"source", "digest", "child_waiting_since", "silence_alerted"},
-           "handoff_outbox": {"priority_rank", "gave_up_at"}}
+    new = {
+        "handoff_cases": {"source", "digest", "child_waiting_since", "silence_alerted"},
+        "handoff_outbox": {"priority_rank", "gave_up_at"},
+    }
     old = sa.MetaData()
     for table in Base.metadata.sorted_tables:
         sa.Table(table.name, old, *[c.copy() for c in table.columns if c.name not in new.get(table.name, ())])
@@ -392,18 +444,25 @@ def test_a_database_of_the_previous_release_gets_the_new_columns(tmp_path: Path)
     store.dispose()
 
 
-async def test_hung_database_makes_the_counsellor_api_answer_503(fake_api, handoff_env, monkeypatch, tmp_path) -> None:
+async def test_hung_database_makes_the_counsellor_api_answer_503(
+    fake_api, handoff_env, monkeypatch, tmp_path
+) -> None:
     hole = BlackHole(hold=8.0)
     monkeypatch.setenv("DATABASE_TIMEOUT_SECONDS", "2")
     store = HandoffStore(f"postgresql://postgres@127.0.0.1:{hole.port}/test")
     tg_settings = TelegramSettings(
-        token=fake_api.token, api_url=fake_api.api_url, webhook_secret=harness.SECRET, state_db=tmp_path / "tg.sqlite3"
+        token=fake_api.token,
+        api_url=fake_api.api_url,
+        webhook_secret=harness.SECRET,
+        state_db=tmp_path / "tg.sqlite3",
     )
     try:
         async for served in harness.serve(TelegramInput(tg_settings), CounsellorInput(store=store), None):
             with LoopWatch() as watch:
                 started = time.monotonic()
-                answer = await served.client.get(served.url + "/webhooks/counsellor/cases", headers=served.api_headers())
+                answer = await served.client.get(
+                    served.url + "/webhooks/counsellor/cases", headers=served.api_headers()
+                )
                 took = time.monotonic() - started
                 await asyncio.sleep(0.2)
             assert answer.status_code == 503 and "unavailable" in answer.json()["error"]
@@ -421,7 +480,9 @@ async def test_order_and_digest_on_each_database(store, fake_api, handoff_env, m
     flood = service.source_of("203.0.113.1")
     for i in range(6):
         service.request_counsellor(store, settings, f"web-d{i}", "rest", "low", None, ["x"], flood)
-    real = service.request_counsellor(store, settings, "web-u", "rest", "imminent", None, ["y"], service.source_of("1.1.1.1"))
+    real = service.request_counsellor(
+        store, settings, "web-u", "rest", "imminent", None, ["y"], service.source_of("1.1.1.1")
+    )
     bot = notify.make_alert_bot(settings)
     await notify.deliver_due(store, bot)
     assert [t.split("]")[0] for t in group_texts(fake_api)] == [f"[Ca #{real.case.id}", "[Ca #1", "[Ca #2"]
@@ -431,7 +492,9 @@ async def test_order_and_digest_on_each_database(store, fake_api, handoff_env, m
 
 
 async def test_short_alert_hit_by_a_network_error_is_retried_not_given_up(fake_api, handoff_env) -> None:
-    fake_api.fail_next("sendMessage", status=400, retry_after=None, description="Bad Request: message is too long")
+    fake_api.fail_next(
+        "sendMessage", status=400, retry_after=None, description="Bad Request: message is too long"
+    )
     fake_api.fail_next("sendMessage", status=502, retry_after=None, description="Bad Gateway")
     settings, store = HandoffSettings.from_env(), HandoffStore()
     service.request_counsellor(store, settings, "web-502", "rest", "high", None, ["x"])

@@ -1,4 +1,5 @@
 """The case store: lifecycle, queue order, history, timeouts and the outbox (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,16 @@ def test_case_holds_redacted_summary_and_full_record(store: HandoffStore) -> Non
     assert "[SĐT]" in case.summary and "[TÊN]" in case.summary
     assert len(case.summary.splitlines()) == 10
     data = store.get(case.id, with_history=True).to_json(with_history=True)
-    for key in ("id", "created_at", "priority", "risk_category", "channel", "summary", "status", "counsellor"):
+    for key in (
+        "id",
+        "created_at",
+        "priority",
+        "risk_category",
+        "channel",
+        "summary",
+        "status",
+        "counsellor",
+    ):
         assert key in data
     assert [e["kind"] for e in data["history"]] == ["created"]
 

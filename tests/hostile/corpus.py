@@ -14,6 +14,7 @@ some replace the whole body (`raw`) with bytes that are not a usable JSON object
 
 Pure data: no Rasa, no network. `CASES` is the list; `by_name` finds one.
 """
+
 from __future__ import annotations
 
 import json
@@ -118,7 +119,12 @@ CASES: list[Case] = [
     Case("long_url_word", "https://example.com/" + "a/" * 1500),
     Case("emoji_10k", "😭" * 10_000, expect=TOO_LONG),
     Case("emoji_flag_zwj_seq_5k", "👨‍👩‍👧‍👦" * 1000, expect=TOO_LONG),
-    Case("long_with_self_harm_first", "em muốn chết. " + "mọi thứ đều tệ. " * 7000, self_harm=True, expect=TOO_LONG),
+    Case(
+        "long_with_self_harm_first",
+        "em muốn chết. " + "mọi thứ đều tệ. " * 7000,
+        self_harm=True,
+        expect=TOO_LONG,
+    ),
     # Rasa strips the text before the front door sees it: 4008 characters, but only "chào bạn" is read.
     Case("newlines_around_text", "\n" * 2000 + "chào bạn" + "\n" * 2000),
     Case("many_short_lines", "\n".join(["ok"] * 1500)),
@@ -180,7 +186,7 @@ CASES: list[Case] = [
     # --- SQL injection ------------------------------------------------------------------------
     Case("sql_drop", "'; DROP TABLE events; --"),
     Case("sql_or_true", "1' OR '1'='1"),
-    Case("sql_union", "\" UNION SELECT sender_id, data FROM events --"),
+    Case("sql_union", '" UNION SELECT sender_id, data FROM events --'),
     Case("sql_comment_stack", "chào'); DELETE FROM events WHERE 1=1; /*"),
     Case("sql_with_self_harm", "em muốn chết'); DELETE FROM events;--", self_harm=True),
     Case("nosql_operator", '{"$ne": null, "$where": "sleep(5000)"}'),
@@ -192,7 +198,9 @@ CASES: list[Case] = [
     Case("html_svg_onload", "<svg/onload=alert(1)>", no_echo=("onload",)),
     Case("html_iframe", '<iframe src="javascript:alert(1)"></iframe>', no_echo=("<iframe",)),
     Case("html_close_script", "</script><script>alert(1)</script>", no_echo=("<script",)),
-    Case("html_bold_self_harm", "<b>em muốn chết</b><script>x()</script>", self_harm=True, no_echo=("<script",)),
+    Case(
+        "html_bold_self_harm", "<b>em muốn chết</b><script>x()</script>", self_harm=True, no_echo=("<script",)
+    ),
     Case("html_entities", "&lt;script&gt;alert(1)&lt;/script&gt; &#x3C;b&#x3E;"),
     Case("template_injection_jinja", "{{7*7}} {% for x in range(9) %}x{% endfor %}", no_echo=("49",)),
     # --- Markdown / Telegram entities ---------------------------------------------------------
@@ -222,7 +230,9 @@ CASES: list[Case] = [
     Case("cyrillic_homoglyph_subject_self_harm", "еm muốn chết", self_harm=True),  # Cyrillic е
     Case("fullwidth_latin", "ｘｉｎ ｃｈａｏ"),
     Case("math_alphanumerics", "𝐞𝐦 𝐛𝐮𝐨𝐧 𝐪𝐮𝐚"),
-    Case("decomposed_nfd_self_harm", __import__("unicodedata").normalize("NFD", "em muốn chết"), self_harm=True),
+    Case(
+        "decomposed_nfd_self_harm", __import__("unicodedata").normalize("NFD", "em muốn chết"), self_harm=True
+    ),
     Case("surrogate_pair_escape", "\U0001f62d em buồn"),
     # --- sender ids ---------------------------------------------------------------------------
     Case("sender_10k_chars", "chào bạn", sender="s" * 10_000),
@@ -263,19 +273,37 @@ CASES: list[Case] = [
     Case("payload_nlu_fallback", "/nlu_fallback"),
     # --- personal data, with and without a disclosure -----------------------------------------
     Case("pii_phone_self_harm", f"em muốn chết, số của em là {PHONE}", self_harm=True, personal=(PHONE,)),
-    Case("pii_email_sextortion", f"có người lạ dọa tung ảnh nóng của em, email em là {EMAIL}", high_risk=True,
-         personal=(EMAIL,)),
-    Case("pii_cccd_abuse", f"em bị bố đánh ở nhà, cccd của mẹ em là {CCCD}", high_risk=True, personal=(CCCD,)),
-    Case("pii_all_three_self_harm", f"{PHONE} {EMAIL} {CCCD} em không muốn sống nữa", self_harm=True,
-         personal=(PHONE, EMAIL, CCCD)),
+    Case(
+        "pii_email_sextortion",
+        f"có người lạ dọa tung ảnh nóng của em, email em là {EMAIL}",
+        high_risk=True,
+        personal=(EMAIL,),
+    ),
+    Case(
+        "pii_cccd_abuse", f"em bị bố đánh ở nhà, cccd của mẹ em là {CCCD}", high_risk=True, personal=(CCCD,)
+    ),
+    Case(
+        "pii_all_three_self_harm",
+        f"{PHONE} {EMAIL} {CCCD} em không muốn sống nữa",
+        self_harm=True,
+        personal=(PHONE, EMAIL, CCCD),
+    ),
     Case("pii_phone_only", f"số điện thoại của mình là {PHONE}", personal=(PHONE,)),
-    Case("pii_email_grooming", f"người lạ trên game hứa cho em kim cương rồi hẹn gặp, bảo gửi ảnh vào {EMAIL}",
-         high_risk=True, personal=(EMAIL,)),
+    Case(
+        "pii_email_grooming",
+        f"người lạ trên game hứa cho em kim cương rồi hẹn gặp, bảo gửi ảnh vào {EMAIL}",
+        high_risk=True,
+        personal=(EMAIL,),
+    ),
 ]
 
 # A raw body with no usable JSON object. A 4xx (with a JSON error body) or a normal reply are both fine.
 RAW_CASES: list[Case] = [
-    Case("raw_invalid_utf8", raw=b'{"sender": "raw-1", "message": "em \xff\xfe\xc3\x28 mu\xe1n"}', bad_body=True),
+    Case(
+        "raw_invalid_utf8",
+        raw=b'{"sender": "raw-1", "message": "em \xff\xfe\xc3\x28 mu\xe1n"}',
+        bad_body=True,
+    ),
     Case("raw_latin1_body", raw='{"sender": "raw-2", "message": "chào"}'.encode("latin-1"), bad_body=True),
     Case("raw_not_json", raw=b"em muon chet", bad_body=True),
     Case("raw_empty_body", raw=b"", bad_body=True),
@@ -286,14 +314,24 @@ RAW_CASES: list[Case] = [
     Case("raw_json_true", raw=b"true", bad_body=True),
     Case("raw_truncated_json", raw=b'{"sender": "raw-3", "message": "em', bad_body=True),
     Case("raw_trailing_garbage", raw=b'{"sender": "raw-4", "message": "hi"} }}}', bad_body=True),
-    Case("raw_deep_nesting", raw=b'{"sender": "raw-5", "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-         bad_body=True),
+    Case(
+        "raw_deep_nesting",
+        raw=b'{"sender": "raw-5", "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        bad_body=True,
+    ),
     Case("raw_bom_prefixed", raw=b'\xef\xbb\xbf{"sender": "raw-6", "message": "chao"}', bad_body=True),
     Case("raw_utf16_body", raw='{"sender": "raw-7", "message": "chao"}'.encode("utf-16"), bad_body=True),
-    Case("raw_lone_surrogate_escape", raw=b'{"sender": "raw-8", "message": "em \\ud800 bu\\u1ed3n"}', bad_body=True),
+    Case(
+        "raw_lone_surrogate_escape",
+        raw=b'{"sender": "raw-8", "message": "em \\ud800 bu\\u1ed3n"}',
+        bad_body=True,
+    ),
     Case("raw_nan_literal", raw=b'{"sender": "raw-9", "message": NaN}', bad_body=True),
-    Case("raw_duplicate_keys", raw=b'{"sender": "raw-10", "message": "hi", "message": "em muon chet"}',
-         bad_body=True),
+    Case(
+        "raw_duplicate_keys",
+        raw=b'{"sender": "raw-10", "message": "hi", "message": "em muon chet"}',
+        bad_body=True,
+    ),
     Case("raw_binary_noise", raw=bytes(range(256)) * 4, bad_body=True),
 ]
 

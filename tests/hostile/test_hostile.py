@@ -3,6 +3,7 @@
 Every case is one POST to `/webhooks/rest/webhook` of the session's `rasa_server`; see
 `corpus.py` for what each case must get. Slow (needs the trained model): `make test-fast` skips it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,7 +67,9 @@ def check_case(case: Case, resp: httpx.Response) -> None:
         return  # a raw body Rasa chose to read: nothing more is promised
     assert replies, f"no reply at all: {where}"
     for r in replies:
-        assert isinstance(r, dict) and (r.get("text") or r.get("image") or r.get("custom")), f"empty reply: {where}"
+        assert isinstance(r, dict) and (r.get("text") or r.get("image") or r.get("custom")), (
+            f"empty reply: {where}"
+        )
     texts = texts_of(replies)
     assert all(t.strip() for t in texts), f"a reply with a blank text: {where}"
     if case.needs_111:
@@ -113,8 +116,10 @@ def test_hostile_case(case: Case, rasa_server: Any, client: httpx.Client) -> Non
 
 # --- flood -------------------------------------------------------------------------------------
 
+
 async def _flood(url: str, sender: str, n: int, self_harm_at: int) -> list[tuple[int, str, list[dict]]]:
     async with httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0)) as ac:
+
         async def one(i: int) -> tuple[int, str, list[dict]]:
             text = "em muốn chết" if i == self_harm_at else f"chào bạn {i}"
             await asyncio.sleep(i / n)  # 30 messages spread over one second
@@ -164,7 +169,9 @@ def test_personal_data_is_not_stored_raw(rasa_server: Any, client: httpx.Client)
     leaks: list[str] = []
     for case in PERSONAL:
         sender = f"hostile-{RUN}-pii-{case.name}"
-        resp = client.post(f"{rasa_server.url}/webhooks/rest/webhook", json={"sender": sender, "message": case.message})
+        resp = client.post(
+            f"{rasa_server.url}/webhooks/rest/webhook", json={"sender": sender, "message": case.message}
+        )
         assert resp.status_code == 200 and resp.json(), (case.name, resp.status_code, resp.text[:200])
         api, rows = _stored_events(rasa_server, client, sender)
         assert "user" in api, f"[{case.name}] the tracker holds no user event"

@@ -1,4 +1,5 @@
 """The audience rule: a child asking about themself is ask_tip, a parent asking about a child stays parent_guide."""
+
 import pytest
 
 from bot.nlu.audience import settle
@@ -36,14 +37,19 @@ def test_a_parent_about_a_child_stays_parent_guide(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["con tôi 8 tuổi, xem video bao lâu mỗi ngày là vừa", "bé nhà mình 6 tuổi chơi game gì thì an toàn",
-     "học sinh của tôi hay bị lừa mất acc game, dặn các em thế nào"],
+    [
+        "con tôi 8 tuổi, xem video bao lâu mỗi ngày là vừa",
+        "bé nhà mình 6 tuổi chơi game gì thì an toàn",
+        "học sinh của tôi hay bị lừa mất acc game, dặn các em thế nào",
+    ],
 )
 def test_an_adult_about_their_child_asks_guidance(text: str) -> None:
     assert settle(text, "ask_tip") == "parent_guide"
 
 
-@pytest.mark.parametrize("text", ["em 12 tuổi, đặt mật khẩu sao cho khó đoán", "mẹ tôi bảo phải đặt mật khẩu mạnh, là sao"])
+@pytest.mark.parametrize(
+    "text", ["em 12 tuổi, đặt mật khẩu sao cho khó đoán", "mẹ tôi bảo phải đặt mật khẩu mạnh, là sao"]
+)
 def test_a_child_asking_a_tip_stays_a_tip(text: str) -> None:
     assert settle(text, "ask_tip") is None
 

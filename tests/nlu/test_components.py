@@ -1,4 +1,5 @@
 """The Rasa components on real Vietnamese messages."""
+
 import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -27,14 +28,16 @@ def safety_net(context):
     return SafetyNet.create({}, *context)
 
 
-@pytest.mark.parametrize("text", ["e bi bat nat tren fb", "Em bị bắt nạt trên Facebook", "mk ko muốn đi học nữaaa 😢"])
+@pytest.mark.parametrize(
+    "text", ["e bi bat nat tren fb", "Em bị bắt nạt trên Facebook", "mk ko muốn đi học nữaaa 😢"]
+)
 def test_tokens_point_into_the_original_text(tokenizer, text):
     message = Message({TEXT: text})
     tokenizer.process([message])
     tokens = message.get(TOKENS_NAMES[TEXT])
     assert tokens
     for token in tokens:
-        assert text[token.start:token.end] == token.text
+        assert text[token.start : token.end] == token.text
 
 
 def test_with_and_without_diacritics_share_lemmas(tokenizer):
@@ -55,14 +58,21 @@ def test_teencode_lemma_is_expanded(tokenizer):
 
 
 def test_training_data_is_tokenized(tokenizer):
-    data = TrainingData([Message({TEXT: "có người dọa tung ảnh của em", INTENT: "disclose_sexual_exploitation"})])
+    data = TrainingData(
+        [Message({TEXT: "có người dọa tung ảnh của em", INTENT: "disclose_sexual_exploitation"})]
+    )
     tokenizer.process_training_data(data)
     assert data.training_examples[0].get(TOKENS_NAMES[TEXT])
 
 
 def _classified(text, intent, confidence=0.9):
-    return Message({TEXT: text, INTENT: {"name": intent, "confidence": confidence},
-                    INTENT_RANKING_KEY: [{"name": intent, "confidence": confidence}]})
+    return Message(
+        {
+            TEXT: text,
+            INTENT: {"name": intent, "confidence": confidence},
+            INTENT_RANKING_KEY: [{"name": intent, "confidence": confidence}],
+        }
+    )
 
 
 def test_safety_net_forces_a_missed_disclosure(safety_net):

@@ -8,6 +8,7 @@ Regenerate the snapshot deliberately (after reading the diff!) with::
 
     UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/nlu/test_normalize.py -k snapshot
 """
+
 from __future__ import annotations
 
 import json
@@ -187,7 +188,7 @@ def test_token_offsets_point_into_the_original_text(text):
     previous_end = 0
     for tok in tokens:
         assert isinstance(tok, Token)
-        assert text[tok.start:tok.end] == tok.text
+        assert text[tok.start : tok.end] == tok.text
         assert tok.start >= previous_end and tok.end > tok.start
         assert tok.lemma and tok.lemma == fold(tok.lemma) and tok.lemma == tok.lemma.lower()
         previous_end = tok.end
@@ -198,7 +199,7 @@ def test_syllable_offsets_point_into_the_original_text(text):
     for syl in syllables(text):
         assert syl.norm
         assert 0 <= syl.start < syl.end <= len(text)
-        assert normalize(text[syl.start:syl.end]) == syl.norm
+        assert normalize(text[syl.start : syl.end]) == syl.norm
 
 
 def test_lemma_of_a_compound_has_the_folded_compound_and_its_syllables():
@@ -270,7 +271,7 @@ def test_hostile_inputs_never_crash(text):
     assert isinstance(norm, str)
     assert isinstance(normalize_folded(text), str)
     for tok in tokenize(text):
-        assert text[tok.start:tok.end] == tok.text
+        assert text[tok.start : tok.end] == tok.text
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\t\n", "😭😭😭", "\x00", "<br/>", "\u200b"])
@@ -295,7 +296,7 @@ def test_100k_characters_finish_quickly():
     norm = normalize(text)
     elapsed = time.monotonic() - t0
     assert tokens and norm
-    assert all(text[t.start:t.end] == t.text for t in tokens)
+    assert all(text[t.start : t.end] == t.text for t in tokens)
     assert elapsed < 60, f"100,000 characters took {elapsed:.1f}s"
 
 
@@ -311,7 +312,7 @@ def test_long_text_skips_underthesea_but_keeps_offsets():
     text = ("người yêu " * (nz.LONG_TEXT // 10 + 10)).strip()
     assert len(text) > nz.LONG_TEXT
     tokens = tokenize(text)
-    assert all(text[t.start:t.end] == t.text for t in tokens)
+    assert all(text[t.start : t.end] == t.text for t in tokens)
     assert all("_" not in t.lemma for t in tokens)  # one token per syllable
 
 
@@ -333,7 +334,9 @@ def test_teencode_has_at_least_200_entries():
 
 
 def test_teencode_has_no_duplicate_keys():
-    keys = Counter(unicodedata.normalize("NFC", line.split("\t")[0].strip().lower()) for _, line in _teencode_rows())
+    keys = Counter(
+        unicodedata.normalize("NFC", line.split("\t")[0].strip().lower()) for _, line in _teencode_rows()
+    )
     dupes = {k: n for k, n in keys.items() if n > 1}
     assert not dupes, f"duplicate teencode keys: {dupes}"
 
@@ -399,6 +402,12 @@ def test_underthesea_word_tokenize_snapshot():
     )
     assert SNAPSHOT.exists(), f"missing snapshot {SNAPSHOT}.\n{how}"
     expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
-    assert sorted(expected) == sorted(actual), f"the snapshot's sentences differ from SNAPSHOT_SENTENCES.\n{how}"
+    assert sorted(expected) == sorted(actual), (
+        f"the snapshot's sentences differ from SNAPSHOT_SENTENCES.\n{how}"
+    )
     diff = {s: (expected[s], actual[s]) for s in actual if expected[s] != actual[s]}
-    assert not diff, "\n".join(f"{s!r}:\n  snapshot {exp}\n  now      {got}" for s, (exp, got) in diff.items()) + "\n" + how
+    assert not diff, (
+        "\n".join(f"{s!r}:\n  snapshot {exp}\n  now      {got}" for s, (exp, got) in diff.items())
+        + "\n"
+        + how
+    )

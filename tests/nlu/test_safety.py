@@ -8,6 +8,7 @@ with and without diacritics, teencode, run-on stories, indirect phrasings.
 Where several intents are defensible a set is accepted. Counsellors: add a case
 here for every pattern you add to safety_patterns.yml.
 """
+
 from __future__ import annotations
 
 import re
@@ -89,8 +90,11 @@ SELF_HARM = [
     ("kms", SH),
     ("i want to die", SH),
     # run-on stories
-    ("hôm nay ở trường bị cô mắng trước lớp rồi về nhà bố mẹ lại cãi nhau em thấy mệt mỏi lắm chẳng ai "
-     "quan tâm em cả em nghĩ chắc em chết đi thì mọi người sẽ nhẹ nhõm hơn", SH),
+    (
+        "hôm nay ở trường bị cô mắng trước lớp rồi về nhà bố mẹ lại cãi nhau em thấy mệt mỏi lắm chẳng ai "
+        "quan tâm em cả em nghĩ chắc em chết đi thì mọi người sẽ nhẹ nhõm hơn",
+        SH,
+    ),
     ("bố mẹ mắng em em muốn chết", SH),
     ("từ lúc chơi game với anh đó em muốn chết", SH),
     # an exception (figure of speech) does not mask a real disclosure in the same message
@@ -131,9 +135,12 @@ SEXUAL = [
     ("nó ghép mặt em vào ảnh khỏa thân", SX),
     ("có người dùng deepfake ghép mặt em", SX),
     ("he asked me for nudes", SX),
-    ("hồi tháng trước em quen một anh trên insta anh ấy nói chuyện rất hay rồi xin ảnh em em gửi ảnh bình "
-     "thường thôi nhưng sau đó anh ấy đòi ảnh không mặc áo em không gửi thì anh ấy dọa sẽ gửi hết tin nhắn "
-     "cho bố mẹ em", SX),
+    (
+        "hồi tháng trước em quen một anh trên insta anh ấy nói chuyện rất hay rồi xin ảnh em em gửi ảnh bình "
+        "thường thôi nhưng sau đó anh ấy đòi ảnh không mặc áo em không gửi thì anh ấy dọa sẽ gửi hết tin nhắn "
+        "cho bố mẹ em",
+        SX,
+    ),
     ("con tôi bị người lạ dọa tung ảnh", SX),
     ("con gái tôi bị kẻ xấu ép gửi hình nhạy cảm", SX),
     ("con gái tôi 13 tuổi bị một người đàn ông trên mạng dụ gửi ảnh nhạy cảm", SX),
@@ -169,8 +176,11 @@ GROOMING = [
     ("anh quen trên discord bảo chuyển qua telegram nhắn riêng cho bí mật", GR),
     ("anh ấy lớn hơn em 15 tuổi và nói yêu em", GR),
     ("bạn trên mạng bảo em là bạn gái của anh ấy, anh ấy 25 tuổi", GR),
-    ("em 12 tuổi, có anh trên roblox hay cho robux, anh ấy bảo em là đặc biệt nhất, bảo đừng kể với ai, "
-     "giờ anh ấy muốn gặp em ở công viên gần nhà", GR),
+    (
+        "em 12 tuổi, có anh trên roblox hay cho robux, anh ấy bảo em là đặc biệt nhất, bảo đừng kể với ai, "
+        "giờ anh ấy muốn gặp em ở công viên gần nhà",
+        GR,
+    ),
     ("con tôi quen một người trên mạng, hắn hẹn đón cháu ở cổng trường", GR),
     ("con trai tôi chơi game quen một người lạ, người đó cứ tặng quà và hỏi địa chỉ nhà", GR),
     ("con tôi có người lạ nhắn tin hẹn gặp", GR),
@@ -234,8 +244,11 @@ CYBERBULLYING = [
     ("bọn nó đăng ảnh xấu của em lên nhóm lớp", CB),
     ("tụi nó chụp ảnh dìm em rồi đăng lên confession trường", CB),
     ("họ quay clip lúc em khóc rồi đăng lên tiktok", CB),
-    ("từ đầu năm tụi con gái trong lớp không chơi với em nữa, tụi nó lập nhóm chat riêng để chửi em, còn "
-     "chụp lén em rồi chế ảnh đăng lên", CB),
+    (
+        "từ đầu năm tụi con gái trong lớp không chơi với em nữa, tụi nó lập nhóm chat riêng để chửi em, còn "
+        "chụp lén em rồi chế ảnh đăng lên",
+        CB,
+    ),
     ("con tôi bị các bạn trêu chọc và cô lập", CB),
     ("con tôi bị bạn bè bắt nạt trên zalo", CB),
     ("con tôi bị bully ở trường", CB),
@@ -258,8 +271,11 @@ SCAM = [
     ("có người nhắn em trúng thưởng iphone bảo nạp phí", SC),
     ("em bấm vào link lạ giờ không vào được facebook nữa", SC),
     ("mất hết kim cương trong game vì đưa pass cho bạn", SC),
-    ("em thấy trên tiktok có người cho kim cương miễn phí, em bấm vào link rồi đăng nhập, xong acc ff mất "
-     "luôn, em sợ mẹ biết", SC),
+    (
+        "em thấy trên tiktok có người cho kim cương miễn phí, em bấm vào link rồi đăng nhập, xong acc ff mất "
+        "luôn, em sợ mẹ biết",
+        SC,
+    ),
     ("có người dọa nếu không chuyển tiền sẽ công khai tin nhắn của em", SC),
     ("acc ff bị hack rồi, nó đòi tiền chuộc", SC),
     ("con tôi bị lừa nạp thẻ điện thoại", SC),
@@ -433,7 +449,9 @@ EVERYDAY = [
     "crush em có người yêu rồi",
 ]
 
-HARD_NEGATIVES = FIGURES_OF_SPEECH + GAME_TALK + QUESTIONS_ABOUT_A_HARM + NEWS_AND_STORIES + PARENTS_ASKING + EVERYDAY
+HARD_NEGATIVES = (
+    FIGURES_OF_SPEECH + GAME_TALK + QUESTIONS_ABOUT_A_HARM + NEWS_AND_STORIES + PARENTS_ASKING + EVERYDAY
+)
 
 
 def _expected(e):
@@ -484,7 +502,16 @@ def test_with_and_without_diacritics_detect_the_same_intent(marked, plain):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "\x00", "😭😭😭", "<script>alert(1)</script>", "chết " * 20000, "a" * 100_000, "\u202eem bị đánh"],
+    [
+        "",
+        "   ",
+        "\x00",
+        "😭😭😭",
+        "<script>alert(1)</script>",
+        "chết " * 20000,
+        "a" * 100_000,
+        "\u202eem bị đánh",
+    ],
     ids=["empty", "blank", "nul", "emoji", "html", "long-chet", "100k", "rtl"],
 )
 def test_odd_input_never_crashes(text):
@@ -552,7 +579,9 @@ def test_fallback_with_a_risk_cue_errs_to_distress(text):
     assert safety.decide(text, "nlu_fallback", 0.3) == "express_distress"
 
 
-@pytest.mark.parametrize("text", ["ờ thì cũng được", "hôm nay trời đẹp ghê", "nóng muốn chết", "cười chết mất", "asdfgh"])
+@pytest.mark.parametrize(
+    "text", ["ờ thì cũng được", "hôm nay trời đẹp ghê", "nóng muốn chết", "cười chết mất", "asdfgh"]
+)
 def test_fallback_without_a_cue_keeps_the_classifier(text):
     assert not safety.has_risk_cue(text)
     assert safety.decide(text, "nlu_fallback", 0.3) is None
@@ -597,7 +626,9 @@ def test_patterns_file_has_every_section_and_only_known_intents():
 
 def test_every_group_has_a_comment():
     for where, group in _all_groups(_load()):
-        assert isinstance(group.get("comment"), str) and group["comment"].strip(), f"{where}: group without comment"
+        assert isinstance(group.get("comment"), str) and group["comment"].strip(), (
+            f"{where}: group without comment"
+        )
         assert set(group) <= {"comment", "patterns", "marked"}, f"{where}: unknown keys {set(group)}"
         assert group.get("patterns") or group.get("marked"), f"{where}: {group['comment']!r} has no pattern"
 
@@ -648,7 +679,9 @@ def test_fingerprint_changes_when_the_patterns_change(patterns_copy):
     before = safety.patterns_fingerprint()
     assert before == safety.patterns_fingerprint()  # stable
     assert len(before) == 64
-    patterns_copy.write_text(patterns_copy.read_text(encoding="utf-8") + "\n# a counsellor's note\n", encoding="utf-8")
+    patterns_copy.write_text(
+        patterns_copy.read_text(encoding="utf-8") + "\n# a counsellor's note\n", encoding="utf-8"
+    )
     assert safety.patterns_fingerprint() != before
 
 

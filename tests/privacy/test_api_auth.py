@@ -3,6 +3,7 @@
 The slow test starts the real `make run` script (scripts/run.sh) in a throw-away copy of the tree (symlinks,
 its own var/) with no RASA_API_TOKEN, on free ports.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,8 @@ import signal
 import stat
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -51,16 +52,25 @@ def test_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def _tracker(channel: str) -> DialogueStateTracker:
     tracker = DialogueStateTracker.from_events("web-1", [], slots=Domain.empty().slots)
     tracker.update(UserUttered("em tên là Lan, em sợ lắm", input_channel=channel, timestamp=1.0))
-    tracker.update(BotUttered("Mình nghe đây. Gọi 111 nhé.", metadata={"utter_action": "utter_x"}, timestamp=2.0))
+    tracker.update(
+        BotUttered("Mình nghe đây. Gọi 111 nhé.", metadata={"utter_action": "utter_x"}, timestamp=2.0)
+    )
     tracker.update(ActionExecuted("action_listen", timestamp=3.0))
-    tracker.update(BotUttered(texts.COUNSELLOR_PREFIX + "Cô đây.", metadata={"handoff": True, "case": 1}, timestamp=4.0))
-    tracker.update(BotUttered("Ca đã đóng, gọi 111.", metadata={"utter_action": CLOSE_ACTIONS[0]}, timestamp=5.0))
+    tracker.update(
+        BotUttered(texts.COUNSELLOR_PREFIX + "Cô đây.", metadata={"handoff": True, "case": 1}, timestamp=4.0)
+    )
+    tracker.update(
+        BotUttered("Ca đã đóng, gọi 111.", metadata={"utter_action": CLOSE_ACTIONS[0]}, timestamp=5.0)
+    )
     return tracker
 
 
 def test_rest_children_read_only_what_was_pushed_to_them() -> None:
     got = pushed_messages(_tracker("rest"), 0)
-    assert [m["text"] for m in got["messages"]] == [texts.COUNSELLOR_PREFIX + "Cô đây.", "Ca đã đóng, gọi 111."]
+    assert [m["text"] for m in got["messages"]] == [
+        texts.COUNSELLOR_PREFIX + "Cô đây.",
+        "Ca đã đóng, gọi 111.",
+    ]
     assert got["next"] == 5.0
     assert pushed_messages(_tracker("rest"), 4.0)["messages"][0]["text"] == "Ca đã đóng, gọi 111."
     assert pushed_messages(_tracker("rest"), 5.0) == {"messages": [], "next": 5.0}
@@ -92,15 +102,29 @@ def made_run(trained_model: str, tmp_path_factory: pytest.TempPathFactory) -> It
     tmp = tmp_path_factory.mktemp("make-run")
     port, actions_port = free_port(), free_port()
     tree = _tree(tmp, actions_port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RASA_API_TOKEN", "TELEGRAM_", "COUNSELLOR_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RASA_API_TOKEN", "TELEGRAM_", "COUNSELLOR_"))
+    }
     env.update(
-        PYTHONPATH=str(ROOT), PORT=str(port), ACTIONS_PORT=str(actions_port), RETENTION_DAYS="off",
-        DATABASE_URL=f"sqlite:///{tmp / 'handoff.db'}", COUNSELLOR_API_TOKEN="counsellor-secret",
+        PYTHONPATH=str(ROOT),
+        PORT=str(port),
+        ACTIONS_PORT=str(actions_port),
+        RETENTION_DAYS="off",
+        DATABASE_URL=f"sqlite:///{tmp / 'handoff.db'}",
+        COUNSELLOR_API_TOKEN="counsellor-secret",
         RASA_TELEMETRY_ENABLED="false",
     )
     log = open(tmp / "run.log", "w")
-    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=tree,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
@@ -143,13 +167,21 @@ def test_the_admin_api_refuses_callers_without_the_token(made_run: dict) -> None
     intent = {"name": "greet"}
     for params in ({}, {"token": "wrong"}):
         assert httpx.get(f"{url}/conversations/web-x/tracker", params=params).status_code in (401, 403)
-        assert httpx.post(f"{url}/conversations/web-x/trigger_intent", params=params, json=intent).status_code in (
-            401, 403)
+        assert httpx.post(
+            f"{url}/conversations/web-x/trigger_intent", params=params, json=intent
+        ).status_code in (401, 403)
         # replacing the events is how a caller would wipe a child's conversation
-        assert httpx.put(f"{url}/conversations/web-x/tracker/events", params=params, json=[]).status_code in (401, 403)
-        assert httpx.post(f"{url}/conversations/web-x/messages", params=params,
-                          json={"text": "hi", "sender": "user"}).status_code in (401, 403)
-        assert httpx.post(f"{url}/model/parse", params=params, json={"text": "chào"}).status_code in (401, 403)
+        assert httpx.put(f"{url}/conversations/web-x/tracker/events", params=params, json=[]).status_code in (
+            401,
+            403,
+        )
+        assert httpx.post(
+            f"{url}/conversations/web-x/messages", params=params, json={"text": "hi", "sender": "user"}
+        ).status_code in (401, 403)
+        assert httpx.post(f"{url}/model/parse", params=params, json={"text": "chào"}).status_code in (
+            401,
+            403,
+        )
         assert httpx.get(f"{url}/status", params=params).status_code in (401, 403)
     ok = {"token": token}
     assert httpx.get(f"{url}/conversations/web-x/tracker", params=ok).status_code == 200
@@ -161,26 +193,42 @@ def test_the_admin_api_refuses_callers_without_the_token(made_run: dict) -> None
 def test_channels_work_without_the_token(made_run: dict) -> None:
     url = made_run["url"]
     with httpx.Client(base_url=url, timeout=120) as client:
-        replies = client.post("/webhooks/rest/webhook", json={"sender": "web-rest-1", "message": "e muon chet"}).json()
+        replies = client.post(
+            "/webhooks/rest/webhook", json={"sender": "web-rest-1", "message": "e muon chet"}
+        ).json()
         assert "111" in " ".join(r.get("text") or "" for r in replies)
         assert client.get("/webhooks/webchat/").status_code == 200
         assert client.get("/socket.io/", params={"EIO": "4", "transport": "polling"}).status_code == 200
         assert client.get("/webhooks/telegram/").json()["status"] == "disabled"  # no TELEGRAM_TOKEN here
         # reserved sender ids: a REST client can neither write as a Telegram child nor reopen an anonymised case
         for reserved in ("tg:4242", "deleted:1"):
-            assert client.post("/webhooks/rest/webhook", json={"sender": reserved, "message": "hi"}).status_code == 400
+            assert (
+                client.post("/webhooks/rest/webhook", json={"sender": reserved, "message": "hi"}).status_code
+                == 400
+            )
 
         # A counsellor answers the REST child; the child reads it from its own channel route, no token.
         auth = {"Authorization": "Bearer counsellor-secret"}
-        [case] = client.get("/webhooks/counsellor/cases", params={"status": "open"}, headers=auth).json()["cases"]
-        assert client.post(f"/webhooks/counsellor/cases/{case['id']}/claim", json={"counsellor": "Lan"},
-                           headers=auth).json()["status"] == "claimed"
-        sent = client.post(f"/webhooks/counsellor/cases/{case['id']}/message",
-                           json={"counsellor": "Lan", "text": "Cô đây."}, headers=auth)
+        [case] = client.get("/webhooks/counsellor/cases", params={"status": "open"}, headers=auth).json()[
+            "cases"
+        ]
+        assert (
+            client.post(
+                f"/webhooks/counsellor/cases/{case['id']}/claim", json={"counsellor": "Lan"}, headers=auth
+            ).json()["status"]
+            == "claimed"
+        )
+        sent = client.post(
+            f"/webhooks/counsellor/cases/{case['id']}/message",
+            json={"counsellor": "Lan", "text": "Cô đây."},
+            headers=auth,
+        )
         assert sent.json()["delivered"] is False  # REST cannot be pushed to: the child polls
         got = client.get("/webhooks/rest/messages", params={"sender": "web-rest-1"}).json()
         assert texts.COUNSELLOR_PREFIX + "Cô đây." in [m["text"] for m in got["messages"]]
-        again = client.get("/webhooks/rest/messages", params={"sender": "web-rest-1", "since": got["next"]}).json()
+        again = client.get(
+            "/webhooks/rest/messages", params={"sender": "web-rest-1", "since": got["next"]}
+        ).json()
         assert again["messages"] == []
         # another sender id sees nothing of it
         assert client.get("/webhooks/rest/messages", params={"sender": "web-rest-2"}).json()["messages"] == []

@@ -1,6 +1,7 @@
 """What the counsellors' group and the outbox keep: delivered payloads are emptied, undelivered ones expire
 (with an ERROR), and on delete-my-data or retention every alert and relayed child message is deleted
 (or, past Telegram's 48 hours, edited to a placeholder). Fake Bot API, real case store (SQLite)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,7 +57,10 @@ async def bot(fake_api):
 
 def payloads(db: Path) -> list[tuple[str, dict, str | None]]:
     with sqlite3.connect(db) as conn:
-        return [(k, json.loads(p), e) for k, p, e in conn.execute("select kind, payload, last_error from handoff_outbox")]
+        return [
+            (k, json.loads(p), e)
+            for k, p, e in conn.execute("select kind, payload, last_error from handoff_outbox")
+        ]
 
 
 async def a_case_in_the_group(store: HandoffStore, settings: HandoffSettings, bot: Bot) -> int:
@@ -82,7 +86,9 @@ async def test_undelivered_messages_expire_with_an_error(store, settings, db, ca
     assert notify.expire_undelivered(store) == 0  # not old yet
     monkeypatch.setenv("OUTBOX_MAX_AGE_HOURS", "1")
     with sqlite3.connect(db) as conn:
-        conn.execute("update handoff_outbox set created_at = ?", ((utcnow() - dt.timedelta(hours=2)).isoformat(" "),))
+        conn.execute(
+            "update handoff_outbox set created_at = ?", ((utcnow() - dt.timedelta(hours=2)).isoformat(" "),)
+        )
     with caplog.at_level(logging.ERROR):
         assert notify.expire_undelivered(store) >= 1
     assert "undelivered" in caplog.text and "0912" not in caplog.text

@@ -1,4 +1,5 @@
 """The redactor replaces personal data and keeps hotlines and ordinary numbers (fast, no model)."""
+
 from __future__ import annotations
 
 import time

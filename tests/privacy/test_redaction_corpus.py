@@ -3,6 +3,7 @@ redactor: every `must_hide` substring is gone, every `must_keep` substring survi
 
 Figures (missed personal data, false positives) and the hostile-message timing: scripts/bench_redact.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,7 +72,10 @@ def test_ordinary_messages_are_left_alone() -> None:
         ("ig: @ngoc.han_09", "ig: [TÀI KHOẢN MXH]"),
         ("anh kia kết bạn Zalo với em rồi nhắn tin suốt", "anh kia kết bạn Zalo với em rồi nhắn tin suốt"),
         ("E tên là Lan. T là Khoa", "E tên là [TÊN]. T là [TÊN]"),
-        ("mật khẩu của e là lan2010, pass fb: matkhau_123", "mật khẩu của e là [MẬT KHẨU], pass fb: [MẬT KHẨU]"),
+        (
+            "mật khẩu của e là lan2010, pass fb: matkhau_123",
+            "mật khẩu của e là [MẬT KHẨU], pass fb: [MẬT KHẨU]",
+        ),
         ("pass lại acc 200k, mật khẩu là gì vậy", "pass lại acc 200k, mật khẩu là gì vậy"),
         ("mình là Gen Z nên hiểu mà, chủ tk Tran Thi B", "mình là Gen Z nên hiểu mà, chủ tk [TÊN]"),
         ("nhà em ở chung cư Times City tòa T5 phòng 1208, em sợ", "nhà em ở [ĐỊA CHỈ], em sợ"),
@@ -79,4 +83,3 @@ def test_ordinary_messages_are_left_alone() -> None:
 )
 def test_examples_of_the_issue(text: str, expected: str) -> None:
     assert redact(text) == expected
-

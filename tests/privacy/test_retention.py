@@ -1,12 +1,13 @@
 """Retention purge on a real SQLite tracker store and a real case store, with a settable clock (fast)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import importlib.util
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -153,12 +154,18 @@ def test_old_closed_case_anonymised_open_and_claimed_kept(case_store: HandoffSto
     old = case_store.get(ids["closed_old"], with_history=True)
     assert old.sender_id == f"deleted:{old.id}" and old.summary == "" and old.status == CLOSED
     assert all(e.detail is None for e in old.history)
-    assert old.priority == "high" and old.risk_category == "abuse" and old.channel == "telegram"  # counts stay
+    assert (
+        old.priority == "high" and old.risk_category == "abuse" and old.channel == "telegram"
+    )  # counts stay
     assert case_store.pending_outbox() == 0  # the unsent alert is gone
     assert len(case_store.list()) == total
 
-    for name, status in (("open_old", OPEN), ("claimed_old", CLAIMED), ("closed_feedback", CLOSED),
-                         ("closed_recent", CLOSED)):
+    for name, status in (
+        ("open_old", OPEN),
+        ("claimed_old", CLAIMED),
+        ("closed_feedback", CLOSED),
+        ("closed_recent", CLOSED),
+    ):
         case = case_store.get(ids[name], with_history=True)
         assert case.status == status and case.sender_id == f"{name}-sender", name
         assert case.summary and "[TÊN]" in case.summary
@@ -170,7 +177,9 @@ def test_old_closed_case_anonymised_open_and_claimed_kept(case_store: HandoffSto
 def test_dry_run_changes_nothing(tracker_db: str, case_store: HandoffStore, clock: dict) -> None:
     make_cases(case_store, clock)
     rows, cases = tracker_rows(tracker_db), snapshot(case_store)
-    report = retention.purge(now=NOW, days=30, tracker=tracker_db, purge_cases=cases_of(case_store), dry_run=True)
+    report = retention.purge(
+        now=NOW, days=30, tracker=tracker_db, purge_cases=cases_of(case_store), dry_run=True
+    )
     assert (report.conversations, report.cases, report.dry_run) == (1, 1, True)
     assert report.events == rows["old-child"]
     assert tracker_rows(tracker_db) == rows
@@ -223,8 +232,13 @@ def load_script():  # type: ignore[no-untyped-def]
     return module
 
 
-def test_script(tracker_db: str, case_store: HandoffStore, clock: dict, monkeypatch: pytest.MonkeyPatch,
-                capsys: pytest.CaptureFixture) -> None:
+def test_script(
+    tracker_db: str,
+    case_store: HandoffStore,
+    clock: dict,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
     make_cases(case_store, clock)
     monkeypatch.setenv("DATABASE_URL", case_store.url)
     monkeypatch.setattr(store_module, "_shared", {case_store.url: case_store})
@@ -268,7 +282,9 @@ async def test_purge_daily_runs_at_start_then_every_interval(
     assert {c.status for c in case_store.list() if not c.sender_id.startswith("deleted:")} == {OPEN, CLAIMED}
 
 
-async def test_purge_daily_survives_a_failure(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+async def test_purge_daily_survives_a_failure(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     calls = []
 
     def boom(*args: object, **kwargs: object) -> None:

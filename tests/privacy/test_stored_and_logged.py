@@ -1,4 +1,5 @@
 """What is kept is redacted: the tracker store's rows and every log line (the bot still read the original)."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ import bot  # noqa: F401 - installs the log redaction, as every process of the b
 from bot.stores.tracker import PrivateSQLTrackerStore
 
 SECRET = "số em là 0912 345 678, mail lan.nguyen@gmail.com, nhà em ở 12 Lê Lợi, tên em là Lan"
-RAW = ["0912 345 678", "lan.nguyen@gmail.com", "Lê Lợi", "Lan,", "Lan\""]
+RAW = ["0912 345 678", "lan.nguyen@gmail.com", "Lê Lợi", "Lan,", 'Lan"']
 
 
 @pytest.fixture
@@ -23,7 +24,9 @@ def store(tmp_path: Path) -> PrivateSQLTrackerStore:
     return PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
 
 
-async def test_the_tracker_store_keeps_only_redacted_text(store: PrivateSQLTrackerStore, tmp_path: Path) -> None:
+async def test_the_tracker_store_keeps_only_redacted_text(
+    store: PrivateSQLTrackerStore, tmp_path: Path
+) -> None:
     tracker = DialogueStateTracker("child-1", [])
     parse = {"text": SECRET, "intent": {"name": "express_distress", "confidence": 0.9}, "entities": []}
     tracker.update(UserUttered(SECRET, parse["intent"], [], parse))
@@ -40,7 +43,9 @@ async def test_the_tracker_store_keeps_only_redacted_text(store: PrivateSQLTrack
     assert "[SĐT]" in stored and "[EMAIL]" in stored and "111" in stored
     assert intents == ["express_distress"]  # the understanding is kept
 
-    again = await PrivateSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db")).retrieve("child-1")
+    again = await PrivateSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db")
+    ).retrieve("child-1")
     assert again is not None and len(again.events) == 3 and "[SĐT]" in again.events[0].text
 
 

@@ -12,6 +12,7 @@ It also builds signed webhook events (`event()`), as Zalo signs them.
     fake.expire_access_token()          # the next send gets -216, the channel must refresh
     fake.texts_to(USER)                 # what the bot sent a user
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,7 @@ import json
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from aiohttp import web
 
@@ -53,12 +54,12 @@ _msg_ids = itertools.count(1)
 def event(
     name: str,
     user: str = USER,
-    text: Optional[str] = None,
+    text: str | None = None,
     *,
     app_id: str = APP_ID,
-    timestamp_ms: Optional[int] = None,
-    msg_id: Optional[str] = None,
-    attachments: Optional[list[dict[str, Any]]] = None,
+    timestamp_ms: int | None = None,
+    msg_id: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A webhook event as Zalo posts it (user_send_*, follow, unfollow)."""
     body: dict[str, Any] = {
@@ -101,7 +102,7 @@ class FakeZaloAPI:
         self.refresh_broken = False
         self._pairs = itertools.count(1)
         self._message_ids = itertools.count(1)
-        self._runner: Optional[web.AppRunner] = None
+        self._runner: web.AppRunner | None = None
         self.port = 0
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -114,7 +115,7 @@ class FakeZaloAPI:
         app.router.add_route("*", "/{tail:.*}", self._other)
         return app
 
-    async def start(self, port: int = 0) -> "FakeZaloAPI":
+    async def start(self, port: int = 0) -> FakeZaloAPI:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         sock = socket.socket()
@@ -138,15 +139,16 @@ class FakeZaloAPI:
         self.access_tokens.clear()
 
     # --- inspection ------------------------------------------------------------------------------
-    def sends(self, user: Optional[str] = None, ok_only: bool = True) -> list[Request]:
+    def sends(self, user: str | None = None, ok_only: bool = True) -> list[Request]:
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if r.path == "/v3.0/oa/message/cs"
             and (user is None or r.body["recipient"]["user_id"] == user)
             and (not ok_only or r.answer.get("error") == 0)
         ]
 
-    def texts_to(self, user: Optional[str] = None) -> list[str]:
+    def texts_to(self, user: str | None = None) -> list[str]:
         return [r.body["message"].get("text", "") for r in self.sends(user)]
 
     def refreshes(self) -> list[Request]:
@@ -177,7 +179,11 @@ class FakeZaloAPI:
         elif len(text) > 2000:
             answer = {"error": -201, "message": "Parameter is invalid: text is too long"}
         else:
-            answer = {"error": 0, "message": "Success", "data": {"message_id": f"out{next(self._message_ids)}", "user_id": user}}
+            answer = {
+                "error": 0,
+                "message": "Success",
+                "data": {"message_id": f"out{next(self._message_ids)}", "user_id": user},
+            }
         self.requests.append(Request(request.path, dict(request.headers), body, answer))
         return web.json_response(answer)
 
@@ -194,9 +200,17 @@ class FakeZaloAPI:
             n = next(self._pairs)
             access, self.refresh_token = f"access-{n}", f"refresh-{n}"
             self.access_tokens = {access}
-            answer: dict[str, Any] = {"access_token": access, "refresh_token": self.refresh_token, "expires_in": "90000"}
+            answer: dict[str, Any] = {
+                "access_token": access,
+                "refresh_token": self.refresh_token,
+                "expires_in": "90000",
+            }
         else:
-            answer = {"error": -14020, "error_name": "Invalid refresh token", "error_description": "Invalid refresh token"}
+            answer = {
+                "error": -14020,
+                "error_name": "Invalid refresh token",
+                "error_description": "Invalid refresh token",
+            }
         self.requests.append(Request(request.path, dict(request.headers), form, answer))
         return web.json_response(answer)
 

@@ -3,6 +3,7 @@
 The agent is a small stand-in (in-memory tracker and lock stores, a keyword "NLU"), so these
 tests need no trained model; the Bot API is `tests/support/fake_bot_api.py`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,7 +44,7 @@ DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 class StubProcessor:
     """`execute_action` for responses: the reply from domain.yml, in the tracker and out."""
 
-    def __init__(self, agent: "StubAgent") -> None:
+    def __init__(self, agent: StubAgent) -> None:
         self.agent = agent
 
     async def execute_action(self, sender_id: str, name: str, output: Any, nlg: Any, prediction: Any) -> None:
@@ -98,7 +99,9 @@ class Served:
         return {"Authorization": f"Bearer {token}"}
 
 
-async def serve(telegram: TelegramInput, counsellor: CounsellorInput, on_new_message: Any) -> AsyncIterator[Served]:
+async def serve(
+    telegram: TelegramInput, counsellor: CounsellorInput, on_new_message: Any
+) -> AsyncIterator[Served]:
     Sanic.test_mode = True
     app = Sanic(f"handoff_test_{uuid.uuid4().hex[:8]}")
     app.config.MOTD = False

@@ -1,8 +1,8 @@
 """A TCP proxy whose network can be cut: the web chat's reconnect test and the database fault test."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import List, Optional
 
 from tests.support.servers import free_port
 
@@ -14,10 +14,10 @@ class CuttableProxy:
         self.target = (target_host, target_port)
         self.port = free_port()
         self.up = True
-        self._server: Optional[asyncio.base_events.Server] = None
-        self._writers: List[asyncio.StreamWriter] = []
+        self._server: asyncio.base_events.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
 
-    async def start(self) -> "CuttableProxy":
+    async def start(self) -> CuttableProxy:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         return self
 

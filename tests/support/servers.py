@@ -190,5 +190,8 @@ def need_redis() -> None:
     import pytest
 
     exe = shutil.which("redis-cli")
-    if exe is None or subprocess.run([exe, "-h", "127.0.0.1", "ping"], check=False, capture_output=True).returncode:
+    if (
+        exe is None
+        or subprocess.run([exe, "-h", "127.0.0.1", "ping"], check=False, capture_output=True).returncode
+    ):
         pytest.skip("Redis is not running on 127.0.0.1:6379 (redis-cli ping failed)")

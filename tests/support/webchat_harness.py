@@ -9,9 +9,10 @@ import os
 import shutil
 import urllib.request
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any
 
 from aiohttp import web
 from rasa.core.channels.channel import UserMessage, register
@@ -44,7 +45,7 @@ COUNSELLOR_TOKEN = "webchat-test-counsellor-token"
 class FakeAgent:
     """Stands in for Rasa's agent: records messages and answers from a script."""
 
-    received: List[UserMessage] = field(default_factory=list)
+    received: list[UserMessage] = field(default_factory=list)
     delay: float = 0.0
 
     async def handle_message(self, message: UserMessage) -> None:
@@ -107,14 +108,14 @@ class StaticSite:
         self.pages = pages
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
-        self._runner: Optional[web.AppRunner] = None
+        self._runner: web.AppRunner | None = None
 
     async def _serve(self, request: web.Request) -> web.Response:
         if request.path not in self.pages:
             return web.Response(status=404, text="not found")
         return web.Response(text=self.pages[request.path], content_type="text/html", charset="utf-8")
 
-    async def start(self) -> "StaticSite":
+    async def start(self) -> StaticSite:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
@@ -127,7 +128,7 @@ class StaticSite:
             await self._runner.cleanup()
 
 
-def chromium_missing_reason() -> Optional[str]:
+def chromium_missing_reason() -> str | None:
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
         return f"{CHROMIUM} is absent: browser tests need Debian's chromium (apt-get install -y chromium)"
     try:
@@ -137,7 +138,7 @@ def chromium_missing_reason() -> Optional[str]:
     return None
 
 
-def tracker(url: str, conversation_id: str) -> Dict[str, Any]:
+def tracker(url: str, conversation_id: str) -> dict[str, Any]:
     return http_json(f"{url}/conversations/{conversation_id}/tracker")
 
 

@@ -4,13 +4,14 @@ The agent is the handoff tests' stand-in (`tests/support/handoff_harness.py`: in
 stores, a keyword "NLU", responses from domain.yml); Zalo is `tests/support/fake_zalo_api.py` and
 Telegram `tests/support/fake_bot_api.py`, both on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 from rasa.core.channels.channel import UserMessage
@@ -90,11 +91,13 @@ class Served:
     client: httpx.AsyncClient
     agent: Any
     zalo: ZaloInput
-    telegram: Optional[TelegramInput]
-    counsellor: Optional[CounsellorInput]
+    telegram: TelegramInput | None
+    counsellor: CounsellorInput | None
     app: Any
 
-    async def post_event(self, event: dict[str, Any], key: str = fz.OA_SECRET_KEY, headers: Optional[dict] = None) -> httpx.Response:
+    async def post_event(
+        self, event: dict[str, Any], key: str = fz.OA_SECRET_KEY, headers: dict | None = None
+    ) -> httpx.Response:
         raw, signed_headers = fz.signed(event, key)
         return await self.client.post(self.url + WEBHOOK_PATH, content=raw, headers=headers or signed_headers)
 
@@ -107,8 +110,8 @@ class Served:
 async def serve(
     zalo: ZaloInput,
     on_new_message: Any,
-    telegram: Optional[TelegramInput] = None,
-    counsellor: Optional[CounsellorInput] = None,
+    telegram: TelegramInput | None = None,
+    counsellor: CounsellorInput | None = None,
     agent: Any = None,
 ) -> AsyncIterator[Served]:
     Sanic.test_mode = True

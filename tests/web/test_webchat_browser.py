@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, List
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -38,12 +39,12 @@ class Session:
     context: BrowserContext
     page: Page
     origin: str
-    allowed_origins: List[str]
-    requests: List[str] = field(default_factory=list)
-    sockets: List[str] = field(default_factory=list)
-    frames_sent: List[str] = field(default_factory=list)
-    dialogs: List[str] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)
+    allowed_origins: list[str]
+    requests: list[str] = field(default_factory=list)
+    sockets: list[str] = field(default_factory=list)
+    frames_sent: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     async def check_clean(self) -> None:
         """No CSP violation, no JS error, no dialog, no request to a third party."""
@@ -61,7 +62,7 @@ async def open_session(
     origin: str,
     path: str = "/webhooks/webchat/",
     viewport: Any = PHONE,
-    extra_origins: List[str] = (),
+    extra_origins: list[str] = (),
 ) -> Session:
     context = await browser.new_context(viewport=viewport, locale="vi-VN")
     await context.add_init_script(WATCH)
@@ -91,7 +92,7 @@ async def open_session(
 
 @pytest.fixture
 async def sessions(browser: Browser) -> AsyncIterator[Callable[..., Awaitable[Session]]]:
-    opened: List[Session] = []
+    opened: list[Session] = []
 
     async def make(*args: Any, **kwargs: Any) -> Session:
         s = await open_session(browser, *args, **kwargs)
@@ -129,7 +130,7 @@ async def session_id(page: Page) -> str:
     return await page.evaluate(f"JSON.parse(sessionStorage.getItem('{STORE_KEY}')).sessionId")
 
 
-async def user_texts(url: str, conversation: str) -> List[str]:
+async def user_texts(url: str, conversation: str) -> list[str]:
     tracker = await asyncio.to_thread(h.tracker, url, conversation)
     return [e.get("text") for e in tracker["events"] if e["event"] == "user"]
 
@@ -318,12 +319,16 @@ async def test_counsellor_reply_arrives_live(webchat_rasa: str, sessions: Any) -
     history = (await asyncio.to_thread(h.counsellor_api, webchat_rasa, f"/cases/{case['id']}"))["history"]
     assert ("child_message", "e o nha mot minh") in [(e["kind"], e["detail"]) for e in history]
     # the counsellor closes: the page shows the notice (111) and one feedback question with buttons
-    await asyncio.to_thread(h.counsellor_api, webchat_rasa, f"/cases/{case['id']}/close", {"counsellor": "Lan"})
+    await asyncio.to_thread(
+        h.counsellor_api, webchat_rasa, f"/cases/{case['id']}/close", {"counsellor": "Lan"}
+    )
     await expect(bot_bubbles(s.page).filter(has_text="kết thúc")).to_have_count(1, timeout=BOT_TIMEOUT)
     yes = s.page.locator(".wc-choice", has_text="Có, giúp được")
     await expect(yes).to_be_visible(timeout=BOT_TIMEOUT)
     await yes.click()
-    await expect(bot_bubbles(s.page).filter(has_text="Cảm ơn bạn đã cho mình biết")).to_have_count(1, timeout=BOT_TIMEOUT)
+    await expect(bot_bubbles(s.page).filter(has_text="Cảm ơn bạn đã cho mình biết")).to_have_count(
+        1, timeout=BOT_TIMEOUT
+    )
     history = (await asyncio.to_thread(h.counsellor_api, webchat_rasa, f"/cases/{case['id']}"))["history"]
     assert (history[-1]["kind"], history[-1]["detail"]) == ("feedback", "helpful")
     await s.check_clean()
@@ -338,10 +343,14 @@ async def test_a_child_picks_an_age_gets_a_tip_and_plays_the_quiz(webchat_rasa: 
     await s.page.locator(".wc-choice", has_text="11-14 tuổi").last.click(timeout=BOT_TIMEOUT)
     await expect(bot_bubbles(s.page).filter(has_text="2FA").first).to_be_visible(timeout=BOT_TIMEOUT)
     await say_and_wait(s.page, "cho em lam quiz ky nang so")
-    await expect(bot_bubbles(s.page).filter(has_text=re.compile(r"Câu 1/\d+")).last).to_be_visible(timeout=BOT_TIMEOUT)
+    await expect(bot_bubbles(s.page).filter(has_text=re.compile(r"Câu 1/\d+")).last).to_be_visible(
+        timeout=BOT_TIMEOUT
+    )
     options = s.page.locator(".wc-msg-bot").last.locator(".wc-choice")
     await options.first.click()
-    await expect(bot_bubbles(s.page).filter(has_text=re.compile(r"Câu 2/\d+")).last).to_be_visible(timeout=BOT_TIMEOUT)
+    await expect(bot_bubbles(s.page).filter(has_text=re.compile(r"Câu 2/\d+")).last).to_be_visible(
+        timeout=BOT_TIMEOUT
+    )
     await s.check_clean()
 
 

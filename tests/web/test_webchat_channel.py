@@ -7,7 +7,7 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import aiohttp
 import pytest
@@ -33,10 +33,10 @@ class Client:
     def __init__(self, url: str) -> None:
         self.url = url
         self.sio = socketio.AsyncClient(reconnection=False)
-        self.bot: List[Any] = []
+        self.bot: list[Any] = []
         self.sio.on("bot_uttered", self.bot.append)
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"])
         return self
 
@@ -61,13 +61,13 @@ class ResourceUrls(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__()
-        self.urls: List[str] = []
+        self.urls: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.urls += [v or "" for k, v in attrs if k in ("src", "href")]
 
     @classmethod
-    def of(cls, page: str) -> List[str]:
+    def of(cls, page: str) -> list[str]:
         parser = cls()
         parser.feed(page)
         return parser.urls

@@ -1,13 +1,15 @@
 """A web chat child who is offline does not lose what counsellors send (issue 12, finding 5), and a
 message is marked handled only once it was handled (finding 7). python-socketio clients, no browser.
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any, AsyncIterator, List
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -36,7 +38,7 @@ class Widget:
     def __init__(self, url: str, confirms: bool = True) -> None:
         self.url, self.confirms = url, confirms
         self.sio = socketio.AsyncClient(reconnection=False)
-        self.bot: List[Any] = []
+        self.bot: list[Any] = []
         self.seen: set = set()
         self.sio.on("bot_uttered", self._on_bot)
 
@@ -50,7 +52,7 @@ class Widget:
             self.seen.add(kept_id)
         self.bot.append(data)
 
-    async def join(self, session_id: str) -> "Widget":
+    async def join(self, session_id: str) -> Widget:
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"])
         confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
         self.sio.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
@@ -65,7 +67,7 @@ class Widget:
     async def leave(self) -> None:
         await self.sio.disconnect()
 
-    def texts(self) -> List[str]:
+    def texts(self) -> list[str]:
         return [m.get("text") for m in self.bot if isinstance(m, dict)]
 
 
@@ -94,7 +96,9 @@ async def instance() -> AsyncIterator[Served]:
     register([web, counsellor], app, "/webhooks/")
     app.ctx.input_channels = [web, counsellor]
     port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
     await server.startup()
     await server.after_start()
     try:
@@ -135,15 +139,21 @@ async def claimed_web_case(served: Served) -> int:
     tracker.update(UserUttered("em bị dọa", input_channel="webchat"))
     await served.agent.tracker_store.save(tracker)
     case, _ = shared_store().open_case(SID_A, "webchat", "high", "disclose_threat", ["em bị dọa"])
-    async with httpx.AsyncClient(base_url=served.url, headers={"Authorization": f"Bearer {API_TOKEN}"}) as api:
+    async with httpx.AsyncClient(
+        base_url=served.url, headers={"Authorization": f"Bearer {API_TOKEN}"}
+    ) as api:
         claimed = await api.post(f"/webhooks/counsellor/cases/{case.id}/claim", json={"counsellor": "Lan"})
         assert claimed.status_code == 200
     return case.id
 
 
 async def counsellor_says(served: Served, case_id: int, text: str) -> dict:
-    async with httpx.AsyncClient(base_url=served.url, headers={"Authorization": f"Bearer {API_TOKEN}"}) as api:
-        sent = await api.post(f"/webhooks/counsellor/cases/{case_id}/message", json={"counsellor": "Lan", "text": text})
+    async with httpx.AsyncClient(
+        base_url=served.url, headers={"Authorization": f"Bearer {API_TOKEN}"}
+    ) as api:
+        sent = await api.post(
+            f"/webhooks/counsellor/cases/{case_id}/message", json={"counsellor": "Lan", "text": text}
+        )
     assert sent.status_code == 200, sent.text
     return sent.json()
 
@@ -156,20 +166,31 @@ async def test_counsellor_messages_to_an_offline_child_are_queued_and_replayed(s
     await child.leave()  # the child's phone loses its network
 
     assert await counsellor_says(served, case_id, "Chào em, cô là Lan.") == {
-        "delivered": False, "queued": True, "case": case_id,
+        "delivered": False,
+        "queued": True,
+        "case": case_id,
     }
     assert await counsellor_says(served, case_id, "Em còn ở đó không?") == {
-        "delivered": False, "queued": True, "case": case_id,
+        "delivered": False,
+        "queued": True,
+        "case": case_id,
     }
     other = await Widget(served.url).join(SID_B)  # another conversation gets none of it
 
     back = await Widget(served.url).join(SID_A)  # the widget reconnects with its session id
     await until(lambda: len(back.bot) == 2, "the kept messages")
-    assert back.texts() == [COUNSELLOR_PREFIX + "Chào em, cô là Lan.", COUNSELLOR_PREFIX + "Em còn ở đó không?"]
+    assert back.texts() == [
+        COUNSELLOR_PREFIX + "Chào em, cô là Lan.",
+        COUNSELLOR_PREFIX + "Em còn ở đó không?",
+    ]
     await until(lambda: served.web.inbox.pending(SID_A) == [], "the confirmations")
 
     # Online and confirming: delivered, and nothing is kept.
-    assert await counsellor_says(served, case_id, "Cô đây.") == {"delivered": True, "queued": False, "case": case_id}
+    assert await counsellor_says(served, case_id, "Cô đây.") == {
+        "delivered": True,
+        "queued": False,
+        "case": case_id,
+    }
     assert back.texts()[-1] == COUNSELLOR_PREFIX + "Cô đây."
     await back.leave()
     again = await Widget(served.url).join(SID_A)
@@ -204,7 +225,7 @@ async def test_a_message_whose_handling_failed_is_handled_when_sent_again(
     served: Served, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Issue 12 (7): the web chat marked a message seen before handling it, so a retry was dropped."""
-    handled: List[str] = []
+    handled: list[str] = []
     failures = iter([RuntimeError("tracker store down")])
 
     async def on_new_message(message: Any) -> None:
@@ -278,7 +299,9 @@ async def test_a_counsellor_message_reaches_a_child_whose_socket_is_on_another_i
     await until(lambda: len(child.bot) == 1, "the claimed notice")
 
     assert await counsellor_says(sender, case_id, "Chào em, cô là Lan.") == {
-        "delivered": True, "queued": False, "case": case_id,
+        "delivered": True,
+        "queued": False,
+        "case": case_id,
     }
     assert child.texts()[-1] == COUNSELLOR_PREFIX + "Chào em, cô là Lan."
     assert sender.web.inbox.pending(SID_A) == []  # confirmed on the holder, gone for both

@@ -1,4 +1,5 @@
 """Fixtures of the Zalo channel tests: the fake Zalo API, the fake Bot API, a handoff environment."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

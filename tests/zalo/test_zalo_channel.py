@@ -5,6 +5,7 @@ with at-least-once handling (a failure or a dead process does not lose the messa
 replies; token refresh on expiry (and before it), single-use refresh tokens kept in the case store;
 a failed refresh; the channel off without ZALO_APP_ID.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,7 +57,15 @@ async def test_a_signed_text_reaches_rasa_and_the_answer_reaches_the_child(zalo_
 
 @pytest.mark.parametrize(
     "how",
-    ["wrong key", "missing header", "body changed", "bare hex of a wrong key", "another app", "replayed", "from the future"],
+    [
+        "wrong key",
+        "missing header",
+        "body changed",
+        "bare hex of a wrong key",
+        "another app",
+        "replayed",
+        "from the future",
+    ],
 )
 async def test_unverified_or_old_events_are_refused_and_nothing_is_sent(zalo_api, db, how, caplog) -> None:
     caplog.set_level(logging.WARNING, logger="bot.channels.zalo")
@@ -93,7 +102,9 @@ async def test_the_bare_hex_signature_of_the_right_key_is_accepted(zalo_api, db)
     raw, headers = fz.signed(event)
     headers["X-ZEvent-Signature"] = headers["X-ZEvent-Signature"].removeprefix("mac=")
     async for s, rasa in served(zalo_api):
-        assert (await s.client.post(s.url + "/webhooks/zalo/webhook", content=raw, headers=headers)).status_code == 200
+        assert (
+            await s.client.post(s.url + "/webhooks/zalo/webhook", content=raw, headers=headers)
+        ).status_code == 200
         await s.settle()
         assert rasa.texts == ["chao"]
 
@@ -109,7 +120,9 @@ def test_event_age_in_milliseconds_or_seconds(zalo_api) -> None:
 
 async def test_not_json_is_refused(zalo_api, db) -> None:
     async for s, _ in served(zalo_api):
-        reply = await s.client.post(s.url + "/webhooks/zalo/webhook", content=b"[1, 2", headers={"X-ZEvent-Signature": "mac=00"})
+        reply = await s.client.post(
+            s.url + "/webhooks/zalo/webhook", content=b"[1, 2", headers={"X-ZEvent-Signature": "mac=00"}
+        )
         assert reply.status_code == 400
 
 
@@ -149,7 +162,13 @@ async def test_media_get_a_kind_reply_and_are_never_downloaded(zalo_api, db, nam
 
 async def test_a_caption_on_an_image_is_still_read(zalo_api, db) -> None:
     async for s, rasa in served(zalo_api):
-        await s.post_event(fz.event("user_send_image", text="nguoi la doi tung anh nay", attachments=[{"type": "image", "payload": {}}]))
+        await s.post_event(
+            fz.event(
+                "user_send_image",
+                text="nguoi la doi tung anh nay",
+                attachments=[{"type": "image", "payload": {}}],
+            )
+        )
         await s.settle()
         assert rasa.texts == ["nguoi la doi tung anh nay"]
         assert zalo_api.texts_to(USER)[0] == texts.MEDIA_PRIVACY
@@ -167,7 +186,9 @@ async def test_follow_greets_with_the_menu_and_unfollow_does_nothing(zalo_api, d
         assert {b["type"] for b in buttons} == {"oa.query.show"}
         await s.post_event(fz.event("unfollow"))
         await s.post_event(fz.event("user_seen_message"))
-        assert (await s.post_event(fz.event("anonymous_send_text", text="chao"))).json() == {"status": "ignored"}
+        assert (await s.post_event(fz.event("anonymous_send_text", text="chao"))).json() == {
+            "status": "ignored"
+        }
         await s.settle()
         assert rasa.texts == ["/greet"] and len(zalo_api.requests) == 1
 
@@ -197,7 +218,11 @@ async def test_long_replies_are_split_and_many_buttons_become_numbered_lines(zal
         await client.send(USER, "Bạn chọn chủ đề nhé:", buttons)
         last = zalo_api.sends(USER)[-1].body["message"]
         assert "attachment" not in last
-        assert "1. Chủ đề 1" in last["text"] and "7. Chủ đề 7" in last["text"] and CHOOSE_BY_NUMBER in last["text"]
+        assert (
+            "1. Chủ đề 1" in last["text"]
+            and "7. Chủ đề 7" in last["text"]
+            and CHOOSE_BY_NUMBER in last["text"]
+        )
     finally:
         await client.aclose()
 
@@ -288,7 +313,9 @@ async def test_rasa_failing_still_gives_111(zalo_api, db) -> None:
 # --- tokens -------------------------------------------------------------------------------------
 def stored_tokens(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("select access_token, refresh_token, expires_at is not null from zalo_tokens").fetchall()
+        return conn.execute(
+            "select access_token, refresh_token, expires_at is not null from zalo_tokens"
+        ).fetchall()
 
 
 async def test_an_expired_token_is_refreshed_and_the_message_resent(zalo_api, db, tmp_path) -> None:
@@ -303,9 +330,15 @@ async def test_an_expired_token_is_refreshed_and_the_message_resent(zalo_api, db
         assert refused.headers["access_token"] == fz.FIRST_ACCESS
         [refresh] = zalo_api.refreshes()
         assert refresh.headers["secret_key"] == fz.APP_SECRET
-        assert refresh.body == {"refresh_token": fz.FIRST_REFRESH, "app_id": fz.APP_ID, "grant_type": "refresh_token"}
+        assert refresh.body == {
+            "refresh_token": fz.FIRST_REFRESH,
+            "app_id": fz.APP_ID,
+            "grant_type": "refresh_token",
+        }
         assert zalo_api.sends(USER)[-1].headers["access_token"] == "access-1"
-        assert stored_tokens(db) == [("access-1", "refresh-1", 1)]  # the new single-use pair, in the case store
+        assert stored_tokens(db) == [
+            ("access-1", "refresh-1", 1)
+        ]  # the new single-use pair, in the case store
         assert not list(Path.cwd().glob("var/*zalo*")) and not list(tmp_path.glob("*zalo*"))
     # A restart uses the stored pair, not the (now dead) one of the environment; the next expiry
     # spends the new refresh token.
@@ -325,7 +358,9 @@ async def test_the_token_is_refreshed_before_it_expires(zalo_api, db) -> None:
         state.save_tokens(fz.FIRST_ACCESS, fz.FIRST_REFRESH, expires_in=60)  # a minute left
         await client.send(USER, "chao")
         assert len(zalo_api.refreshes()) == 1
-        assert [r.headers["access_token"] for r in zalo_api.requests if r.path.endswith("/cs")] == ["access-1"]
+        assert [r.headers["access_token"] for r in zalo_api.requests if r.path.endswith("/cs")] == [
+            "access-1"
+        ]
     finally:
         await client.aclose()
 
@@ -338,7 +373,9 @@ async def test_a_new_pair_in_the_environment_reseeds_the_store(zalo_api, db) -> 
     assert state.tokens("fresh", "fresh-r").access_token == "fresh"  # the operator authorised again
 
 
-async def test_a_failed_refresh_is_an_error_and_a_notice_to_counsellors(zalo_api, fake_api, handoff_env, caplog) -> None:
+async def test_a_failed_refresh_is_an_error_and_a_notice_to_counsellors(
+    zalo_api, fake_api, handoff_env, caplog
+) -> None:
     caplog.set_level(logging.ERROR)
     zalo_api.refresh_broken = True
     zalo_api.expire_access_token()
@@ -392,7 +429,9 @@ async def test_rest_clients_cannot_write_into_a_zalo_conversation() -> None:
     app = Sanic("rest_zalo_guard")
     app.blueprint(RestInput().blueprint(zh.StandInRasa()), url_prefix="/webhooks/rest")
     async with serving(app) as base, httpx.AsyncClient() as client:
-        reply = await client.post(f"{base}/webhooks/rest/webhook", json={"sender": f"zalo:{USER}", "message": "chao"})
+        reply = await client.post(
+            f"{base}/webhooks/rest/webhook", json={"sender": f"zalo:{USER}", "message": "chao"}
+        )
         assert reply.status_code == 400
 
 

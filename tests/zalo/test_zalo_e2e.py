@@ -7,6 +7,7 @@ group; a counsellor claims, the child's message is relayed, the counsellor's rep
 Zalo, closing asks for feedback (a Zalo button whose title comes back is read as its payload), and
 "xóa dữ liệu" on Zalo deletes the conversation and anonymises the case.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -69,7 +70,9 @@ async def test_zalo_child_end_to_end(trained_model: str, zalo_api, fake_api, tmp
                 return await client.post(f"{bot.url}/webhooks/zalo/webhook", content=raw, headers=headers)
 
             async def telegram(update: dict[str, Any]) -> None:
-                reply = await client.post(f"{bot.url}/webhooks/telegram/webhook", json=update, headers={SECRET_HEADER: h.SECRET})
+                reply = await client.post(
+                    f"{bot.url}/webhooks/telegram/webhook", json=update, headers={SECRET_HEADER: h.SECRET}
+                )
                 assert reply.status_code == 200, reply.text
 
             def texts_to_child() -> list[str]:
@@ -90,34 +93,50 @@ async def test_zalo_child_end_to_end(trained_model: str, zalo_api, fake_api, tmp
             said = " ".join(texts_to_child())
             assert "115" in said and all(r.path == "/v3.0/oa/message/cs" for r in zalo_api.sends(USER))
             await until(lambda: texts.CASE_CREATED_URGENT in texts_to_child(), "the case notice")
-            alert = await until(lambda: [t for t in fake_api.sent_texts(h.GROUP) if "Ca mới" in t], "the alert")
+            alert = await until(
+                lambda: [t for t in fake_api.sent_texts(h.GROUP) if "Ca mới" in t], "the alert"
+            )
             assert "[Ca #1]" in alert[0] and "KHẨN CẤP" in alert[0] and "Kênh: zalo" in alert[0]
             tracker = (await client.get(f"{bot.url}/conversations/{SENDER}/tracker")).json()
             assert tracker["latest_input_channel"] == "zalo" and tracker["slots"]["risk_level"] == "imminent"
             # --- claim, relay, the counsellor's reply on Zalo ---------------------------------------
             with sqlite3.connect(db) as conn:
-                alert_id = conn.execute("select message_id from handoff_outbox where case_id = 1 and kind = 'send'").fetchone()[0]
+                alert_id = conn.execute(
+                    "select message_id from handoff_outbox where case_id = 1 and kind = 'send'"
+                ).fetchone()[0]
             await telegram(h.button(1, h.COUNSELLOR, "handoff:claim:1", alert_id))
             await until(lambda: texts.CLAIMED in texts_to_child(), "the child told of the claim")
             await zalo(fz.event("user_send_text", text="em đang ở nhà một mình"))
             await until(lambda: "[Ca #1] em đang ở nhà một mình" in fake_api.sent_texts(h.GROUP), "the relay")
             with sqlite3.connect(db) as conn:
-                relay_id = conn.execute("select message_id from handoff_outbox where case_id = 1 and kind = 'relay'").fetchone()[0]
-            await telegram(h.group_message(2, h.COUNSELLOR, "Cô đây. Em có an toàn không?", reply_to=relay_id))
+                relay_id = conn.execute(
+                    "select message_id from handoff_outbox where case_id = 1 and kind = 'relay'"
+                ).fetchone()[0]
+            await telegram(
+                h.group_message(2, h.COUNSELLOR, "Cô đây. Em có an toàn không?", reply_to=relay_id)
+            )
             reply = texts.COUNSELLOR_PREFIX + "Cô đây. Em có an toàn không?"
             await until(lambda: reply in texts_to_child(), "the counsellor's reply on Zalo")
             # --- close: feedback question with Zalo buttons; the pressed title is read as /affirm ---
             await telegram(h.group_message(3, h.COUNSELLOR, "/dong 1"))
             question = await until(
-                lambda: [r.body["message"] for r in zalo_api.sends(USER) if "có giúp được bạn" in r.body["message"].get("text", "")],
+                lambda: [
+                    r.body["message"]
+                    for r in zalo_api.sends(USER)
+                    if "có giúp được bạn" in r.body["message"].get("text", "")
+                ],
                 "the feedback question",
             )
             buttons = question[-1]["attachment"]["payload"]["buttons"]
             assert [b["title"] for b in buttons] == ["Có, giúp được", "Chưa giúp được"]
             await zalo(fz.event("user_send_text", text=buttons[0]["payload"]))
-            await until(lambda: any("Cảm ơn bạn đã cho mình biết" in t for t in texts_to_child()), "the thanks")
+            await until(
+                lambda: any("Cảm ơn bạn đã cho mình biết" in t for t in texts_to_child()), "the thanks"
+            )
             case = (await client.get(f"{bot.url}/webhooks/counsellor/cases/1", headers=auth)).json()
-            assert [e["kind"] for e in case["history"]][-1] == "feedback" and case["history"][-1]["detail"] == "helpful"
+            assert [e["kind"] for e in case["history"]][-1] == "feedback" and case["history"][-1][
+                "detail"
+            ] == "helpful"
             # --- delete my data, on Zalo ---------------------------------------------------------------
             await zalo(fz.event("user_send_text", text="xóa dữ liệu"))
             await asyncio.sleep(0.5)

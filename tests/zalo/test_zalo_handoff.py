@@ -5,6 +5,7 @@ counsellor claims (the child is told on Zalo) -> the child's message is relayed 
 Telegram reply reaches the child on Zalo. After Zalo's 48-hour window a reply is not dropped: the
 counsellor is told in the group (and by the API) that the child must write again, and the case shows it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,12 @@ def group_texts(fake_api: Any) -> list[str]:
 
 async def setup(zalo_api: Any, fake_api: Any, tmp_path: Any):
     telegram = TelegramInput(
-        TelegramSettings(token=fake_api.token, api_url=fake_api.api_url, webhook_secret=h.SECRET,
-                         state_db=tmp_path / "telegram.sqlite3")
+        TelegramSettings(
+            token=fake_api.token,
+            api_url=fake_api.api_url,
+            webhook_secret=h.SECRET,
+            state_db=tmp_path / "telegram.sqlite3",
+        )
     )
     rasa = zh.StandInRasa()
     async for s in zh.serve(ZaloInput(zh.zalo_settings(zalo_api)), rasa, telegram, CounsellorInput()):
@@ -65,9 +70,11 @@ async def open_case(s: Any, rasa: Any) -> int:
 
 async def claim(s: Any, fake_api: Any, case_id: int) -> None:
     alert_id = HandoffStore().sent_results(case_id, "send")[0]["message_id"]
-    await s.client.post(s.url + "/webhooks/telegram/webhook",
-                        json=h.button(1, h.COUNSELLOR, f"handoff:claim:{case_id}", alert_id),
-                        headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET})
+    await s.client.post(
+        s.url + "/webhooks/telegram/webhook",
+        json=h.button(1, h.COUNSELLOR, f"handoff:claim:{case_id}", alert_id),
+        headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET},
+    )
 
 
 async def test_zalo_child_to_telegram_counsellors_and_back(zalo_api, fake_api, handoff_env, tmp_path) -> None:
@@ -86,9 +93,11 @@ async def test_zalo_child_to_telegram_counsellors_and_back(zalo_api, fake_api, h
         assert rasa.texts == ["e muon chet"]
         relay_id = [r for r in HandoffStore().sent_results(case_id, "relay")][-1]["message_id"]
         # The counsellor replies in Telegram: the child gets it on Zalo, as a customer-service message.
-        await s.client.post(s.url + "/webhooks/telegram/webhook",
-                            json=h.group_message(2, h.COUNSELLOR, "Cô đây, em đang ở đâu?", reply_to=relay_id),
-                            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET})
+        await s.client.post(
+            s.url + "/webhooks/telegram/webhook",
+            json=h.group_message(2, h.COUNSELLOR, "Cô đây, em đang ở đâu?", reply_to=relay_id),
+            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET},
+        )
         reply = texts.COUNSELLOR_PREFIX + "Cô đây, em đang ở đâu?"
         await until(lambda: reply in zalo_api.texts_to(USER), "the counsellor's reply on Zalo")
         assert zalo_api.sends(USER)[-1].path == "/v3.0/oa/message/cs"
@@ -107,7 +116,9 @@ async def age_conversation(agent: Any, hours: float) -> None:
     await agent.tracker_store.save(tracker)
 
 
-async def test_after_48_hours_the_counsellor_is_told_the_child_must_write_again(zalo_api, fake_api, handoff_env, tmp_path) -> None:
+async def test_after_48_hours_the_counsellor_is_told_the_child_must_write_again(
+    zalo_api, fake_api, handoff_env, tmp_path
+) -> None:
     async for s, rasa in setup(zalo_api, fake_api, tmp_path):
         case_id = await open_case(s, rasa)
         await claim(s, fake_api, case_id)
@@ -115,9 +126,11 @@ async def test_after_48_hours_the_counsellor_is_told_the_child_must_write_again(
         alert_id = HandoffStore().sent_results(case_id, "send")[0]["message_id"]
         before = len(zalo_api.requests)
         await age_conversation(s.agent, 49)
-        await s.client.post(s.url + "/webhooks/telegram/webhook",
-                            json=h.group_message(3, h.COUNSELLOR, "Em còn đó không?", reply_to=alert_id),
-                            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET})
+        await s.client.post(
+            s.url + "/webhooks/telegram/webhook",
+            json=h.group_message(3, h.COUNSELLOR, "Em còn đó không?", reply_to=alert_id),
+            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET},
+        )
         notice = await until(lambda: [t for t in group_texts(fake_api) if "Chưa gửi được" in t], "the notice")
         assert notice == [texts.unreachable_text(case_id, OUTSIDE_WINDOW_REASON)]
         assert "nhắn lại" in notice[0] and "48 giờ" in notice[0]
@@ -126,19 +139,26 @@ async def test_after_48_hours_the_counsellor_is_told_the_child_must_write_again(
         assert texts.COUNSELLOR_PREFIX + "Em còn đó không?" not in bot_said  # never shown as delivered
         history = HandoffStore().get(case_id, with_history=True).history
         assert [(e.kind, e.detail) for e in history][-2:] == [
-            ("counsellor_message", "Em còn đó không?"), ("undelivered", OUTSIDE_WINDOW_REASON)
+            ("counsellor_message", "Em còn đó không?"),
+            ("undelivered", OUTSIDE_WINDOW_REASON),
         ]
         # When the child writes again (relayed to the counsellor), the window opens again.
         await s.post_event(fz.event("user_send_text", text="em đây"))
         await s.settle()
         await until(lambda: "[Ca #1] em đây" in group_texts(fake_api), "the relay")
-        await s.client.post(s.url + "/webhooks/telegram/webhook",
-                            json=h.group_message(5, h.COUNSELLOR, "Em còn đó không?", reply_to=alert_id),
-                            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET})
-        await until(lambda: texts.COUNSELLOR_PREFIX + "Em còn đó không?" in zalo_api.texts_to(USER), "the reply")
+        await s.client.post(
+            s.url + "/webhooks/telegram/webhook",
+            json=h.group_message(5, h.COUNSELLOR, "Em còn đó không?", reply_to=alert_id),
+            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET},
+        )
+        await until(
+            lambda: texts.COUNSELLOR_PREFIX + "Em còn đó không?" in zalo_api.texts_to(USER), "the reply"
+        )
 
 
-async def test_zalo_refusing_outside_the_window_is_reported_too(zalo_api, fake_api, handoff_env, tmp_path) -> None:
+async def test_zalo_refusing_outside_the_window_is_reported_too(
+    zalo_api, fake_api, handoff_env, tmp_path
+) -> None:
     """Zalo's own answer (-213) counts, even when the conversation looks recent."""
     async for s, rasa in setup(zalo_api, fake_api, tmp_path):
         case_id = await open_case(s, rasa)
@@ -146,9 +166,11 @@ async def test_zalo_refusing_outside_the_window_is_reported_too(zalo_api, fake_a
         await until(lambda: texts.CLAIMED in zalo_api.texts_to(USER), "the claim notice")
         zalo_api.outside_window.add(USER)
         alert_id = HandoffStore().sent_results(case_id, "send")[0]["message_id"]
-        await s.client.post(s.url + "/webhooks/telegram/webhook",
-                            json=h.group_message(4, h.COUNSELLOR, "Chào em", reply_to=alert_id),
-                            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET})
+        await s.client.post(
+            s.url + "/webhooks/telegram/webhook",
+            json=h.group_message(4, h.COUNSELLOR, "Chào em", reply_to=alert_id),
+            headers={"X-Telegram-Bot-Api-Secret-Token": h.SECRET},
+        )
         await until(lambda: [t for t in group_texts(fake_api) if "Chưa gửi được" in t], "the notice")
         assert [r.answer["error"] for r in zalo_api.requests][-1] == -213
         kinds = [e.kind for e in HandoffStore().get(case_id, with_history=True).history]
@@ -160,10 +182,19 @@ async def test_the_api_reports_the_window_with_409(zalo_api, fake_api, handoff_e
         case_id = await open_case(s, rasa)
         api = f"{s.url}/webhooks/counsellor/cases/{case_id}"
         headers = {"Authorization": f"Bearer {h.API_TOKEN}"}
-        assert (await s.client.post(f"{api}/claim", json={"counsellor": "Lan"}, headers=headers)).status_code == 200
+        assert (
+            await s.client.post(f"{api}/claim", json={"counsellor": "Lan"}, headers=headers)
+        ).status_code == 200
         await age_conversation(s.agent, 50)
-        sent = await s.client.post(f"{api}/message", json={"counsellor": "Lan", "text": "Chào em"}, headers=headers)
+        sent = await s.client.post(
+            f"{api}/message", json={"counsellor": "Lan", "text": "Chào em"}, headers=headers
+        )
         assert sent.status_code == 409
-        assert sent.json() == {"delivered": False, "queued": False, "case": case_id, "error": OUTSIDE_WINDOW_REASON}
+        assert sent.json() == {
+            "delivered": False,
+            "queued": False,
+            "case": case_id,
+            "error": OUTSIDE_WINDOW_REASON,
+        }
         history = (await s.client.get(api, headers=headers)).json()["history"]
         assert history[-1] == {**history[-1], "kind": "undelivered", "detail": OUTSIDE_WINDOW_REASON}
