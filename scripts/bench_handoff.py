@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,21 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support import fake_bot_api as tg  # noqa: E402
-from tests.support.servers import start_bot  # noqa: E402
+from tests.support.servers import current_model, start_bot  # noqa: E402
 
 GROUP = -100777
 DISCLOSURES = ["e muon chet", "mình không muốn sống nữa", "toi nay e dinh tu tu", "em muốn tự tử cho xong"]
-
-
-def model() -> str:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "model.py")],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 async def run(children: int) -> list[float]:
@@ -60,7 +48,7 @@ async def run(children: int) -> list[float]:
             "HANDOFF_CASES_PER_SOURCE_HOUR": "1000",
             "HANDOFF_ALERTS_PER_MINUTE": "1000",
         }
-        bot = await asyncio.to_thread(start_bot, model(), Path(tmp) / "bot", True, env)
+        bot = await asyncio.to_thread(start_bot, current_model(), Path(tmp) / "bot", True, env)
         times: list[float] = []
         try:
             async with httpx.AsyncClient(timeout=60) as client:

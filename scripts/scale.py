@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import BIN, free_port, http_json, wait_until  # noqa: E402
+from tests.support.servers import BIN, free_port, http_json, rasa_command, wait_until  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/safekids"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
@@ -128,21 +128,7 @@ def start_instance(model: str, workdir: Path, index: int, endpoints_text: str, e
         env=env,
     )
     rasa = subprocess.Popen(
-        [
-            str(BIN / "rasa"),
-            "run",
-            "--enable-api",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--model",
-            model,
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-            "--endpoints",
-            str(endpoints),
-        ],
+        rasa_command(model, port, endpoints),
         cwd=ROOT,
         stdout=open(folder / "rasa.log", "w"),
         stderr=subprocess.STDOUT,

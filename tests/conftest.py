@@ -6,8 +6,6 @@ of the session. Fakes and harnesses live in `tests/support/` (a package: `python
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -15,20 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support import fake_bot_api as tg
-from tests.support.servers import PG, ROOT, RasaServer, need_postgres, start_bot
+from tests.support.servers import PG, RasaServer, current_model, need_postgres, start_bot
 
 
 @pytest.fixture(scope="session")
 def trained_model() -> str:
     """Path of the model for the current tree (trained once, reused while nothing changes)."""
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "model.py")],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
+    return current_model()
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,26 @@ def wait_until(check, what: str, proc: subprocess.Popen, timeout: float = 240) -
     raise RuntimeError(f"{what} did not start within {timeout}s")
 
 
+def current_model() -> str:
+    """Path of the model for the current tree (scripts/model.py trains it only when something changed)."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "model.py")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def rasa_command(model: str, port: int, endpoints: Path) -> list[str]:
+    """`rasa run` of our bot on 127.0.0.1:port with the admin API, our channels and these endpoints."""
+    return [
+        str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", model,
+        "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
+    ]  # fmt: skip
+
+
 def start_bot(
     model: str, workdir: Path, with_actions: bool = True, env: dict | None = None, stores: str | None = None
 ) -> RasaServer:
@@ -136,21 +156,7 @@ def start_bot(
         wait_until(lambda: http_json(f"{server.actions_url}/health", timeout=2), "action server", p)
     log = open(workdir / "rasa.log", "w")
     p = subprocess.Popen(
-        [
-            str(BIN / "rasa"),
-            "run",
-            "--enable-api",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--model",
-            model,
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-            "--endpoints",
-            str(endpoints),
-        ],
+        rasa_command(model, port, endpoints),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
