@@ -168,8 +168,25 @@ def digest_text(items: list[dict]) -> str:
     for priority in ("urgent", "high", "normal"):
         ids = sorted({i["case_id"] for i in items if i.get("priority") == priority})
         if ids:
-            lines.append(f"{PRIORITY_LABEL[priority]} ({len(ids)}): " + ", ".join(f"#{i}" for i in ids))
+            lines.append(f"{PRIORITY_LABEL[priority]} ({len(ids)}): " + _id_list(ids))
     return fit("\n".join(lines))
+
+
+DIGEST_IDS_SHOWN = 40  # per end of a long list: the oldest and the newest stay visible
+
+
+def _id_list(ids: list[int]) -> str:
+    """Case numbers; a long list keeps both ends (a real case that arrives last in a flood still shows)
+    instead of being cut at Telegram's message length."""
+    if len(ids) <= 2 * DIGEST_IDS_SHOWN:
+        return ", ".join(f"#{i}" for i in ids)
+    head, tail = ids[:DIGEST_IDS_SHOWN], ids[-DIGEST_IDS_SHOWN:]
+    hidden = len(ids) - 2 * DIGEST_IDS_SHOWN
+    return (
+        ", ".join(f"#{i}" for i in head)
+        + f" … ({hidden} ca khác, xem API) … "
+        + ", ".join(f"#{i}" for i in tail)
+    )
 
 
 def directory_lines(case: Case, area: str | None = None) -> list[str]:

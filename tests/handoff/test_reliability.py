@@ -503,3 +503,16 @@ async def test_short_alert_hit_by_a_network_error_is_retried_not_given_up(fake_a
     await asyncio.sleep(1.1)
     assert await notify.deliver_due(store, bot) == 1  # retried: the alert reaches the group once
     assert len(group_texts(fake_api)) == 1 and group_texts(fake_api)[0].startswith("[Ca #1]")
+
+
+def test_a_flood_digest_keeps_the_newest_and_oldest_case_numbers() -> None:
+    """1,001 urgent alerts in one digest: the list would pass Telegram's 4,096 characters and be cut, hiding
+    the real case that came last. Both ends stay, with the count of those in between."""
+    items = [{"case_id": i, "priority": "urgent"} for i in range(1, 1002)]
+    text = texts.digest_text(items)
+    assert texts.telegram_len(text) <= texts.TELEGRAM_MAX
+    assert text.startswith("[Tổng hợp] 1001 cảnh báo")
+    assert "(1001): #1, #2," in text and text.endswith("#1000, #1001")
+    assert "(921 ca khác, xem API)" in text and "#500," not in text
+    short = texts.digest_text([{"case_id": i, "priority": "high"} for i in (3, 1, 2)])
+    assert short.endswith("(3): #1, #2, #3")
