@@ -18,7 +18,6 @@ import re
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 
 from bot.channels import telegram_outcome
 from bot.channels.counsellor import send_counsellor_message, tell_child, tell_child_closed
@@ -87,20 +86,20 @@ class TelegramHandoff:
         case_id = int(raw)
         if not self.settings.is_counsellor(user.id):
             logger.warning("handoff: user %s tried to %s case %s: refused", user.id, action, case_id)
-            await self._answer_query(sender, query.id, texts.NOT_ALLOWED)
+            await sender.answer_callback(query.id, texts.NOT_ALLOWED)
             return
         if action == "claim":
             try:
                 case = await off_loop(service.claim, self.store, self.settings, case_id, self.label(user))
             except CaseError as exc:
-                await self._answer_query(sender, query.id, f"Không nhận được: {exc}")
+                await sender.answer_callback(query.id, f"Không nhận được: {exc}")
                 return
             access.audit(self.store, self.label(user), "claim", case_id)
-            await self._answer_query(sender, query.id, f"Bạn đã nhận ca #{case_id}.")
+            await sender.answer_callback(query.id, f"Bạn đã nhận ca #{case_id}.")
             await notify.deliver_due(self.store, sender.bot)
             await tell_child(app, case.sender_id, texts.CLAIMED, case.id)
         elif action == "close":
-            await self._answer_query(sender, query.id, f"Đóng ca #{case_id}.")
+            await sender.answer_callback(query.id, f"Đóng ca #{case_id}.")
             await self._close(case_id, user, sender, app, None)
         elif action in telegram_outcome.STEPS:
             await telegram_outcome.on_tap(self.store, query, sender, action, case_id, code, self.label(user))
@@ -164,10 +163,3 @@ class TelegramHandoff:
     @staticmethod
     def label(user: Any) -> str:
         return f"tg:{user.id}"
-
-    @staticmethod
-    async def _answer_query(sender: TelegramSender, query_id: str, text: str) -> None:
-        try:
-            await sender.call(sender.bot.answer_callback_query, query_id, text=text)
-        except TelegramError as exc:
-            logger.info("answerCallbackQuery failed: %s", type(exc).__name__)

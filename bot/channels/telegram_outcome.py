@@ -192,7 +192,9 @@ async def on_tap(
         draft = await off_loop(tap, store, case_id, step, code)
     except Stale:
         recorded = await off_loop(outcomes.get, store.engine, case_id)
-        await _notice(sender, query.id, texts.outcome_already(case_id) if recorded else texts.OUTCOME_STALE)
+        await sender.answer_callback(
+            query.id, texts.outcome_already(case_id) if recorded else texts.OUTCOME_STALE
+        )
         return
     if draft.step:
         await _edit(sender, query, render(draft), keyboard(draft))
@@ -200,7 +202,7 @@ async def on_tap(
         return
     text, notice = await _record(store, draft, who)
     await _edit(sender, query, text, None)
-    await _notice(sender, query.id, notice)
+    await sender.answer_callback(query.id, notice)
 
 
 async def _record(store: HandoffStore, draft: Draft, who: str) -> tuple[str, str]:
@@ -242,10 +244,3 @@ async def _edit(sender: TelegramSender, query: Any, text: str, markup: InlineKey
         )
     except TelegramError as exc:
         logger.warning("handoff: outcome message not edited: %s", type(exc).__name__)
-
-
-async def _notice(sender: TelegramSender, query_id: str, text: str) -> None:
-    try:
-        await sender.call(sender.bot.answer_callback_query, query_id, text=text[:200])
-    except TelegramError as exc:
-        logger.info("answerCallbackQuery failed: %s", type(exc).__name__)

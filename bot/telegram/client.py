@@ -164,10 +164,13 @@ class TelegramSender:
         """The 111 message, for when the bot itself cannot answer."""
         await self.send_text(chat_id, texts.UNAVAILABLE)
 
-    async def answer_callback(self, callback_query_id: str) -> None:
-        """Stop the button's spinner; an expired query is not worth failing the update for."""
+    async def answer_callback(self, callback_query_id: str, text: str | None = None) -> None:
+        """Stop the button's spinner, with a short notice if given (Telegram shows up to 200 characters);
+        an expired query is not worth failing the update for."""
         try:
-            await self.call(self.bot.answer_callback_query, callback_query_id)
+            await self.call(
+                self.bot.answer_callback_query, callback_query_id, text=text[:200] if text else None
+            )
         except TelegramError as exc:
             logger.info("answerCallbackQuery failed: %s", describe(exc, self.settings))
 
