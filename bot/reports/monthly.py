@@ -127,6 +127,10 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[
     def of(kind: str) -> list[dict]:
         return [e for e in events if e["kind"] == kind]
 
+    def count(rows: list[dict], field: str, value: str, default: str | None = None) -> str:
+        """How many rows have `value` in `field` (an empty field counts as `default`), small cells hidden."""
+        return shown(sum(1 for e in rows if (e[field] or default) == value))
+
     wk = weeks(month)
     disclosures = of("disclosure")
     for cat in DISCLOSURE_PRIORITY:
@@ -143,7 +147,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[
             "by_category",
             cat,
             "all",
-            shown(sum(1 for e in disclosures if e["category"] == cat)),
+            count(disclosures, "category", cat),
             "support",
         )
     for who in REPORTERS:
@@ -152,7 +156,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[
             "by_reporter",
             who,
             "all",
-            shown(sum(1 for e in disclosures if (e["reporter"] or "child") == who)),
+            count(disclosures, "reporter", who, default="child"),
             "support",
         )
     for band in BANDS:
@@ -161,7 +165,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[
             "by_age_band",
             band,
             "all",
-            shown(sum(1 for e in disclosures if (e["age_band"] or "unknown") == band)),
+            count(disclosures, "age_band", band, default="unknown"),
             "support",
         )
     add("disclosures", "total", "all", "all", shown(len(disclosures)), "support")
@@ -174,7 +178,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[
             "opened_by_level",
             level,
             "all",
-            shown(sum(1 for e in opened if e["level"] == level)),
+            count(opened, "level", level),
             "contact",
         )
     add(
@@ -237,7 +241,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[
             "by_target",
             target,
             "all",
-            shown(sum(1 for e in referrals if e["referral"] == target)),
+            count(referrals, "referral", target),
             "referral",
         )
 
@@ -253,7 +257,7 @@ def figures(events: Iterable[dict], month: str, target_min: float) -> list[dict[
             "tips_by_role",
             role,
             "all",
-            shown(sum(1 for e in tips if (e["role"] or "child") == role)),
+            count(tips, "role", role, default="child"),
             "skills",
         )
     add("teaching", "tips_total", "all", "all", shown(len(tips)), "skills")
